@@ -1,0 +1,67 @@
+/** Base class of every error this library throws, so callers can catch them as one family. */
+export class EventBusError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input to `publish`, `on`, `waitFor`, ... : the message says what to change. */
+export class InvalidEventError extends EventBusError {}
+
+/** An `@OnEvent` decorator used in a way that cannot work. Names the class and method. */
+export class InvalidHandlerError extends EventBusError {}
+
+/** `publish` after `app.close()` began. */
+export class EventBusClosedError extends EventBusError {
+  constructor(eventName: string) {
+    super(
+      `Cannot publish "${eventName}": the event bus is shutting down. ` +
+        'Publish before app.close(), or from a handler that is still running.',
+    );
+  }
+}
+
+/** Too many events published before the application finished start-up. */
+export class BufferOverflowError extends EventBusError {
+  constructor(eventName: string, limit: number) {
+    super(
+      `Cannot publish "${eventName}": ${limit} events are already buffered waiting for start-up to finish. ` +
+        'Call app.init() (or app.listen()) before publishing this many events, or raise maxBufferedBeforeReady.',
+    );
+  }
+}
+
+/** More than `maxQueued` events waiting for dispatch: the event is refused, never dropped silently. */
+export class BackpressureError extends EventBusError {
+  constructor(eventName: string, limit: number) {
+    super(
+      `Cannot publish "${eventName}": ${limit} events are already queued (maxQueued). ` +
+        'Slow the producer down (await publishAndWait or drain()), or raise maxQueued.',
+    );
+  }
+}
+
+/** `drain(timeoutMs)` gave up while work was still queued or running. */
+export class DrainTimeoutError extends EventBusError {
+  constructor(timeoutMs: number, readonly unfinished: number) {
+    super(`drain() timed out after ${timeoutMs}ms with ${unfinished} handler runs or events still pending.`);
+  }
+}
+
+/** `waitFor(event, { timeoutMs })` saw no matching event in time. */
+export class WaitForTimeoutError extends EventBusError {
+  constructor(eventLabel: string, timeoutMs: number) {
+    super(`waitFor(${eventLabel}) timed out after ${timeoutMs}ms without a matching event.`);
+  }
+}
+
+/** Waiting on a bus whose application was never initialised: it would hang forever. */
+export class EventBusNotReadyError extends EventBusError {
+  constructor(what: string) {
+    super(
+      `${what} cannot finish: the application has not been initialised, so no handler is registered yet. ` +
+        'Call `await app.init()` (or `await moduleRef.createNestApplication().init()` in tests) first.',
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { EVENT_ENVELOPE } from './constants.js';
+import { EventBus } from './event-bus.js';
+import { ASYNC_OPTIONS_TYPE, ConfigurableEventBusModule, OPTIONS_TYPE } from './event-bus.module-definition.js';
+import { eventEnvelopeProvider } from './event-envelope.provider.js';
+import { EventPublisher } from './event-publisher.js';
+import { HandlerExplorer } from './handler-explorer.js';
+import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordinator.js';
+
+/**
+ * `EventBusModule.forRoot()` (or `forRootAsync()`): registers every `@OnEvent` handler of the
+ * application and provides `EventBus` and `EventPublisher`. Global unless `{ global: false }`.
+ */
+@Module({
+  imports: [DiscoveryModule, EventBusShutdownModule],
+  providers: [EventBus, EventPublisher, HandlerExplorer, eventEnvelopeProvider],
+  exports: [EventBus, EventPublisher, EVENT_ENVELOPE],
+})
+export class EventBusModule extends ConfigurableEventBusModule {
+  constructor(bus: EventBus, coordinator: ShutdownCoordinator) {
+    super();
+    coordinator.register(() => bus.shutdown());
+  }
+
+  static override forRoot(options: typeof OPTIONS_TYPE = {}) {
+    return super.forRoot(options);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+    return super.forRootAsync(options);
+  }
+}

@@ -1,0 +1,76 @@
+import type { EventEnvelope } from './event-envelope.js';
+import { FifoQueue } from './fifo-queue.js';
+import type { HandlerOptions } from './interfaces/handler-options.interface.js';
+import type { BackoffPolicy } from './interfaces/retry-policy.interface.js';
+
+/** Resolves the instance a handler runs on for one event (request-scoped / durable providers). */
+export type InstanceResolver = (envelope: EventEnvelope) => Promise<object>;
+
+/** How one attempt calls user code: `instance` is undefined for `on()` listeners. */
+export type HandlerInvoker = (instance: any, payload: unknown, envelope: EventEnvelope) => unknown;
+
+/** A run waiting for a free concurrency slot. */
+export interface WaitingRun {
+  envelope: EventEnvelope;
+  tracker: DeliveryTrackerLike | undefined;
+}
+
+export interface DeliveryTrackerLike {
+  settle(handler: string, ok: boolean, error?: unknown): void;
+  skip(): void;
+}
+
+/**
+ * A registered handler at run time: what to call, its resolved policies, and its concurrency state.
+ * One `@OnEvent` decorator (or one `on()` listener) is one Handler, whatever number of events it lists.
+ */
+export class Handler {
+  /** Runs started and not yet finished (a run keeps its slot through its retries). */
+  inFlight = 0;
+  /** Set while this handler's waiting runs are being started, to avoid recursing through them. */
+  startingWaiting = false;
+  readonly waiting = new FifoQueue<WaitingRun>();
+
+  readonly attempts: number;
+  readonly concurrency: number;
+  readonly priority: number;
+  readonly filter: HandlerOptions['filter'];
+
+  constructor(
+    /** `'Class.method'` or the listener's name. */
+    readonly label: string,
+    /** Identity of the thing called: two registrations with the same target run once per event. */
+    readonly target: object,
+    readonly invoke: HandlerInvoker,
+    /** The instance for static providers; undefined for listeners and scoped providers. */
+    readonly instance: object | undefined,
+    /** Set for providers whose dependency tree is not static. */
+    readonly resolveInstance: InstanceResolver | undefined,
+    /** The options as declared (for `handlers()`). */
+    readonly options: HandlerOptions,
+    defaults: { retry?: HandlerOptions['retry']; concurrency?: number },
+    /** Registration order, to keep sorting stable. */
+    readonly sequence: number,
+  ) {
+    const retry = options.retry ?? defaults.retry;
+    this.attempts = Math.max(1, Math.floor(retry?.attempts ?? 1));
+    this.backoff = retry?.backoff;
+    const concurrency = options.concurrency ?? defaults.concurrency;
+    this.concurrency = concurrency === undefined || concurrency <= 0 ? Infinity : Math.floor(concurrency);
+    this.priority = options.priority ?? 0;
+    this.filter = options.filter;
+  }
+
+  private readonly backoff: BackoffPolicy | undefined;
+
+  /** Delay before attempt `nextAttempt` (2, 3, ...). */
+  delayBefore(nextAttempt: number): number {
+    const backoff = this.backoff;
+    if (backoff === undefined) return 0;
+    const factor = backoff.factor ?? 2;
+    let delay = backoff.initialDelayMs * Math.pow(factor, nextAttempt - 2);
+    if (backoff.maxDelayMs !== undefined) delay = Math.min(delay, backoff.maxDelayMs);
+    if (backoff.jitter) delay = Math.random() * delay;
+    return Math.max(0, delay);
+  }
+}

@@ -1,0 +1,29 @@
+export { EventBusModule } from './event-bus.module.js';
+export { MODULE_OPTIONS_TOKEN as EVENT_BUS_MODULE_OPTIONS } from './event-bus.module-definition.js';
+export { EventBus, type EventListener, type WaitForOptions } from './event-bus.js';
+export { EventPublisher } from './event-publisher.js';
+export { OnEvent, createOnEvent, OnEventClass } from './on-event.decorator.js';
+export { Event } from './event.decorator.js';
+export { EVENT_ENVELOPE } from './constants.js';
+export type { EventEnvelope, EventName, EventHeaders } from './event-envelope.js';
+export type { EventClass, EventSelector } from './event-name.js';
+export type { EventKey, PublishArgs, UntypedEvents, EventHandlerMethod } from './event-map.js';
+export type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
+export type { HandlerOptions } from './interfaces/handler-options.interface.js';
+export type { RetryPolicy, BackoffPolicy } from './interfaces/retry-policy.interface.js';
+export type { DeliveryReport } from './interfaces/delivery-report.interface.js';
+export type { HandlerFailure } from './interfaces/handler-failure.interface.js';
+export type { PublishOptions } from './interfaces/publish-options.interface.js';
+export type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
+export type { EventTransport, TransportHost } from './transport/event-transport.interface.js';
+export {
+  EventBusError,
+  InvalidEventError,
+  InvalidHandlerError,
+  EventBusClosedError,
+  BufferOverflowError,
+  BackpressureError,
+  DrainTimeoutError,
+  WaitForTimeoutError,
+  EventBusNotReadyError,
+} from './errors.js';

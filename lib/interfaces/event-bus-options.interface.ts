@@ -1,0 +1,20 @@
+import type { LoggerService } from '@nestjs/common';
+import type { EventTransport } from '../transport/event-transport.interface.js';
+import type { RetryPolicy } from './retry-policy.interface.js';
+
+export interface EventBusModuleOptions {
+  /** Default retry policy of every handler. Default: no retry. */
+  retry?: RetryPolicy;
+  /** Default in-flight limit per handler. Default: unlimited. */
+  concurrency?: number;
+  /** How long `app.close()` waits for queued and running handlers. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** Events kept while the application starts; one more throws BufferOverflowError. Default 10000. */
+  maxBufferedBeforeReady?: number;
+  /** Events waiting for dispatch; one more throws BackpressureError. Default: unbounded. */
+  maxQueued?: number;
+  /** Carries events between processes. Default: in-process only. */
+  transport?: EventTransport;
+  /** Where the bus logs; false for silence. Default: Nest's Logger with context 'EventBus'. */
+  logger?: LoggerService | false;
+}

@@ -1,0 +1,85 @@
+import { ON_EVENT_METADATA, ON_EVENT_METHODS_METADATA } from './constants.js';
+import type { EventEnvelope } from './event-envelope.js';
+import type { EventKey } from './event-map.js';
+import { selectorProblem, type EventClass, type EventSelector } from './event-name.js';
+import { InvalidHandlerError } from './errors.js';
+import type { HandlerOptions } from './interfaces/handler-options.interface.js';
+
+/** What one `@OnEvent` decorator records. */
+export interface OnEventMetadata {
+  events: readonly EventSelector[];
+  options: HandlerOptions;
+}
+
+/**
+ * Marks a method as a handler of an event name, a pattern (`order.*`, `order.**`), a symbol, an event
+ * class, or a list of them (any one triggers it). Stacked decorators add up. The registration is kept
+ * on the class, keyed by method name, so a decorator that later wraps the method does not lose it.
+ */
+export function OnEvent(event: EventSelector | readonly EventSelector[], options: HandlerOptions = {}): MethodDecorator {
+  return (target, propertyKey, descriptor) => {
+    const className = (typeof target === 'function' ? target.name : target.constructor?.name) || 'AnonymousClass';
+    const where = `${className}.${String(propertyKey)}`;
+    if (typeof target === 'function') {
+      throw new InvalidHandlerError(`@OnEvent on ${where}: static methods cannot be handlers; make it an instance method.`);
+    }
+    if (descriptor === undefined || typeof descriptor.value !== 'function') {
+      throw new InvalidHandlerError(`@OnEvent on ${where}: only methods can be handlers (not properties, getters or setters).`);
+    }
+    const events = Array.isArray(event) ? [...(event as readonly EventSelector[])] : [event as EventSelector];
+    if (events.length === 0) throw new InvalidHandlerError(`@OnEvent on ${where}: the list of events is empty.`);
+    for (const selector of events) {
+      const problem = selectorProblem(selector);
+      if (problem !== undefined) throw new InvalidHandlerError(`@OnEvent on ${where}: ${problem}.`);
+    }
+    validateOptions(options, where);
+    const existing: OnEventMetadata[] = Reflect.getOwnMetadata(ON_EVENT_METADATA, target, propertyKey) ?? [];
+    Reflect.defineMetadata(ON_EVENT_METADATA, [...existing, { events, options }], target, propertyKey);
+    const methods: (string | symbol)[] = Reflect.getOwnMetadata(ON_EVENT_METHODS_METADATA, target) ?? [];
+    if (!methods.includes(propertyKey)) Reflect.defineMetadata(ON_EVENT_METHODS_METADATA, [...methods, propertyKey], target);
+  };
+}
+
+function validateOptions(options: HandlerOptions, where: string): void {
+  const retry = options.retry;
+  if (retry !== undefined && !(Number.isInteger(retry.attempts) && retry.attempts >= 1)) {
+    throw new InvalidHandlerError(`@OnEvent on ${where}: retry.attempts must be a whole number >= 1 (it counts the first try).`);
+  }
+  if (retry?.backoff !== undefined && !(retry.backoff.initialDelayMs >= 0)) {
+    throw new InvalidHandlerError(`@OnEvent on ${where}: retry.backoff.initialDelayMs must be >= 0.`);
+  }
+  if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
+    throw new InvalidHandlerError(`@OnEvent on ${where}: concurrency must be a whole number >= 1.`);
+  }
+  if (options.filter !== undefined && typeof options.filter !== 'function') {
+    throw new InvalidHandlerError(`@OnEvent on ${where}: filter must be a function (payload, envelope) => boolean.`);
+  }
+}
+
+/**
+ * A typed `@OnEvent` for an event map: a handler whose first parameter does not accept the event's
+ * payload is a compile error.
+ *
+ *   export const OnAppEvent = createOnEvent<AppEvents>();
+ *   @OnAppEvent('new_order') handle(order: NewOrder) {}
+ */
+export function createOnEvent<TEvents extends object>() {
+  return function OnTypedEvent<K extends EventKey<TEvents>>(event: K | readonly K[], options?: HandlerOptions<TEvents[K]>) {
+    return OnEvent(event, options as HandlerOptions) as <M extends (payload: TEvents[K], envelope: EventEnvelope<TEvents[K]>) => unknown>(
+      target: object,
+      propertyKey: string | symbol,
+      descriptor: TypedPropertyDescriptor<M>,
+    ) => void;
+  };
+}
+
+/** A typed `@OnEvent(SomeClass)`: the handler must accept instances of that class. */
+export function OnEventClass<E extends EventClass>(eventClass: E | readonly E[], options?: HandlerOptions<InstanceType<E>>) {
+  return OnEvent(eventClass as EventSelector | readonly EventSelector[], options as HandlerOptions) as <
+    M extends (payload: InstanceType<E>, envelope: EventEnvelope<InstanceType<E>>) => unknown,
+  >(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ) => void;
+}
