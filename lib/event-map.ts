@@ -7,6 +7,12 @@ import type { PublishOptions } from './interfaces/publish-options.interface.js';
  */
 export type UntypedEvents = Record<string | symbol, any>;
 
+/**
+ * An event map as used for typing: a map without keys (`object`, which is what `app.get(EventPublisher)`
+ * infers) means untyped.
+ */
+export type EffectiveEvents<TEvents> = [keyof TEvents] extends [never] ? UntypedEvents : TEvents;
+
 /** The names of an event map. */
 export type EventKey<TEvents> = Extract<keyof TEvents, string | symbol>;
 

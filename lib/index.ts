@@ -7,7 +7,7 @@ export { Event } from './event.decorator.js';
 export { EVENT_ENVELOPE } from './constants.js';
 export type { EventEnvelope, EventName, EventHeaders } from './event-envelope.js';
 export type { EventClass, EventSelector } from './event-name.js';
-export type { EventKey, PublishArgs, UntypedEvents, EventHandlerMethod } from './event-map.js';
+export type { EventKey, PublishArgs, UntypedEvents, EffectiveEvents, EventHandlerMethod } from './event-map.js';
 export type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 export type { HandlerOptions } from './interfaces/handler-options.interface.js';
 export type { RetryPolicy, BackoffPolicy } from './interfaces/retry-policy.interface.js';
