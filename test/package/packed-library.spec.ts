@@ -1,0 +1,96 @@
+/**
+ * Packs the library as it would be published (`npm pack`, which builds it), installs the tarball into
+ * a throwaway ES-module app and a throwaway CommonJS app, and runs one event through each.
+ * The peers (@nestjs/*, rxjs, reflect-metadata) are linked from this repository's node_modules, so
+ * the check needs no network.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const repo = resolve(process.cwd());
+const peers = ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata'];
+
+const appSource = (load: string) => `
+${load}
+class OrderListener {
+  handle(order) { console.log('Processing order #' + order.order_id + ' for ' + order.item); }
+}
+OnEvent('new_order')(OrderListener.prototype, 'handle', Object.getOwnPropertyDescriptor(OrderListener.prototype, 'handle'));
+Injectable()(OrderListener);
+class AppModule {}
+Module({ imports: [EventBusModule.forRoot({ logger: false })], providers: [OrderListener] })(AppModule);
+(async () => {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  const report = await app.get(EventPublisher).publishAndWait('new_order', { order_id: 123, item: 'Coffee' });
+  console.log('handled ' + report.handled);
+  await app.close();
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+describe('the packed library', () => {
+  let work: string;
+  let tarball: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'nestjs-event-bus-pack-'));
+    execFileSync('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const packed = readdirSync(work).find((f) => f.endsWith('.tgz'));
+    if (packed === undefined) throw new Error(`npm pack wrote no tarball into ${work}`);
+    tarball = join(work, packed);
+  }, 120_000);
+
+  afterAll(() => {
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  function makeApp(name: string, packageJson: object, file: string, source: string): string {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(packageJson));
+    // --legacy-peer-deps: the peers are linked below; npm must not fetch its own copies.
+    execFileSync('npm', ['install', tarball, '--legacy-peer-deps', '--no-audit', '--no-fund', '--no-save', '--silent'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Linked after the install, which would prune them as extraneous.
+    mkdirSync(join(dir, 'node_modules', '@nestjs'), { recursive: true });
+    for (const peer of peers) symlinkSync(join(repo, 'node_modules', peer), join(dir, 'node_modules', peer), 'dir');
+    writeFileSync(join(dir, file), source);
+    return execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' });
+  }
+
+  it('runs an event through an ES-module Nest app', () => {
+    const output = makeApp(
+      'esm-app',
+      { name: 'esm-app', private: true, type: 'module' },
+      'main.js',
+      appSource(`import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventBusModule, EventPublisher, OnEvent } from 'nestjs-event-bus';`),
+    );
+    expect(output).toBe('Processing order #123 for Coffee\nhandled 1\n');
+  }, 120_000);
+
+  it('runs an event through a CommonJS Nest app (require of the ES module)', () => {
+    const output = makeApp(
+      'cjs-app',
+      { name: 'cjs-app', private: true, type: 'commonjs' },
+      'main.js',
+      appSource(`require('reflect-metadata');
+const { Injectable, Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { EventBusModule, EventPublisher, OnEvent } = require('nestjs-event-bus');`),
+    );
+    expect(output).toBe('Processing order #123 for Coffee\nhandled 1\n');
+  }, 120_000);
+
+  it('ships declarations and no test or sample files', () => {
+    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    expect(listing).toContain('package/dist/lib/index.js');
+    expect(listing).toContain('package/dist/lib/index.d.ts');
+    expect(listing.some((f) => f.includes('/test/') || f.includes('sample-app') || f.includes('/bench/'))).toBe(false);
+  });
+});
