@@ -14,6 +14,7 @@ interface DiscoveredWrapper {
   metatype: unknown;
   inject?: unknown;
   isAlias?: boolean;
+  isTransient?: boolean;
   isDependencyTreeStatic(): boolean;
 }
 
@@ -37,7 +38,8 @@ export class HandlerExplorer implements OnModuleInit {
   private explore(wrapper: DiscoveredWrapper, seenInstances: Set<object>): void {
     // `useExisting` aliases point at a provider that is registered on its own.
     if (wrapper.isAlias) return;
-    const isStatic = wrapper.isDependencyTreeStatic();
+    // Transient providers get a fresh instance per event too (one per event and provider).
+    const isStatic = wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
     const instance = isStatic ? wrapper.instance : undefined;
     const prototype = isStatic ? safePrototypeOf(instance) : classPrototypeOf(wrapper);
     if (prototype === undefined || !Reflect.hasMetadata(ON_EVENT_METHODS_METADATA, prototype)) return;

@@ -63,6 +63,24 @@ describe('request-scoped handlers', () => {
     expect(app.bus.handlers().map((h) => h.handler)).toEqual(['RequestScopedListener.first', 'RequestScopedListener.second']);
   });
 
+  it('transient providers get a fresh instance per event too', async () => {
+    const handledBy: object[] = [];
+    @Injectable({ scope: Scope.TRANSIENT })
+    class TransientListener {
+      @OnEvent('transient.event')
+      handle() {
+        handledBy.push(this);
+      }
+    }
+    app = await createApp({ providers: [TransientListener] });
+    app.events.publish('transient.event');
+    app.events.publish('transient.event');
+    await app.bus.drain();
+    expect(handledBy).toHaveLength(2);
+    expect(handledBy[0]).not.toBe(handledBy[1]);
+    expect(handledBy[0]).toBeInstanceOf(TransientListener);
+  });
+
   it('isolate a failure to resolve the instance like any handler failure', async () => {
     @Injectable({ scope: Scope.REQUEST })
     class Broken {
