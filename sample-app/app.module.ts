@@ -1,0 +1,36 @@
+import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { EventBusModule } from '../lib/index.js';
+import { AuditModule } from './audit/audit.module.js';
+import { EmailModule } from './email/email.module.js';
+import { EventBusErrorsFilter } from './event-bus-errors.filter.js';
+import { eventBusOptions } from './event-bus.options.js';
+import { EventMonitorModule } from './event-monitor/event-monitor.module.js';
+import { InventoryModule } from './inventory/inventory.module.js';
+import { OrdersModule } from './orders/orders.module.js';
+import { SampleConfigModule } from './sample-config.module.js';
+import { sampleConfigFromEnv, type SampleConfig } from './sample.config.js';
+
+/** The order service. Each feature module owns its listeners; EventBusModule (global) finds them all. */
+@Module({})
+export class AppModule {
+  static forRoot(config: SampleConfig = sampleConfigFromEnv()): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        SampleConfigModule.forRoot(config),
+        EventBusModule.forRoot(eventBusOptions(config)),
+        OrdersModule,
+        InventoryModule,
+        EmailModule,
+        AuditModule,
+        EventMonitorModule,
+      ],
+      providers: [
+        // Registered here rather than in main.ts, so tests that build the app from this module get them too.
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }) },
+        { provide: APP_FILTER, useClass: EventBusErrorsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,7 @@
+import { IsBoolean } from 'class-validator';
+
+/** The body of POST /admin/inventory/outage. */
+export class SetOutageDto {
+  @IsBoolean()
+  on!: boolean;
+}
