@@ -37,7 +37,11 @@ export function describePublished(events: readonly EventEnvelope[]): string {
 }
 
 export function errorSummary(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (error instanceof Error) {
+    // A subclass that does not set `name` still says "Error": its class name is more telling.
+    const kind = error.name === 'Error' && error.constructor?.name ? error.constructor.name : error.name;
+    return `${kind}: ${error.message}`;
+  }
   return previewPayload(error);
 }
 
