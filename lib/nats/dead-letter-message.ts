@@ -1,0 +1,70 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { headers as createHeaders } from '@nats-io/transport-node';
+import type { OutgoingMessage } from './reliable-publisher.js';
+
+/** Headers a dead letter carries on top of the original message's own headers. */
+export const DEAD_LETTER_HEADER = {
+  /** 'handler-failed', 'max-deliveries', 'malformed', 'too-large', 'unsigned' or 'forged'. */
+  reason: 'Eb-Dead-Letter-Reason',
+  error: 'Eb-Dead-Letter-Error',
+  /** `Class.method` of the handler that failed (handler failures only). */
+  handler: 'Eb-Dead-Letter-Handler',
+  /** How many times the message was delivered to the group. */
+  deliveries: 'Eb-Dead-Letter-Deliveries',
+  group: 'Eb-Dead-Letter-Group',
+  originalSubject: 'Eb-Original-Subject',
+  originalSequence: 'Eb-Original-Stream-Sequence',
+} as const;
+
+export type DeadLetterReason = 'handler-failed' | 'max-deliveries' | 'malformed' | 'too-large' | 'unsigned' | 'forged';
+
+export interface DeadLetter {
+  reason: DeadLetterReason;
+  error: unknown;
+  handler?: string;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * The dead letter for one received message: its original body and headers (so it can be inspected and
+ * replayed), plus why it died. The JetStream message id is derived from the original's stream sequence,
+ * group and handler, so dead-lettering again after a crash does not store it twice.
+ */
+export function deadLetterMessage(subject: string, group: string, msg: JsMsg, letter: DeadLetter): OutgoingMessage {
+  const h = createHeaders();
+  const original = msg.headers;
+  if (original !== undefined) {
+    for (const key of original.keys()) {
+      // Nats-* headers steer JetStream (expected stream, message id, ...): they must not apply to the dead letter.
+      if (key.toLowerCase().startsWith('nats-')) continue;
+      for (const value of original.values(key)) h.append(key, value);
+    }
+  }
+  const sequence = msg.seq;
+  h.set('Nats-Msg-Id', `dead-letter:${group}:${sequence}:${letter.handler ?? letter.reason}`);
+  h.set(DEAD_LETTER_HEADER.reason, letter.reason);
+  h.set(DEAD_LETTER_HEADER.error, oneLine(describeError(letter.error)));
+  if (letter.handler !== undefined) h.set(DEAD_LETTER_HEADER.handler, letter.handler);
+  h.set(DEAD_LETTER_HEADER.deliveries, String(msg.info.deliveryCount));
+  h.set(DEAD_LETTER_HEADER.group, group);
+  h.set(DEAD_LETTER_HEADER.originalSubject, msg.subject);
+  h.set(DEAD_LETTER_HEADER.originalSequence, String(sequence));
+  return { subject, headers: h, body: msg.data };
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+/** Header values cannot hold line breaks. */
+function oneLine(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, ' ');
+  return flat.length > MAX_ERROR_LENGTH ? `${flat.slice(0, MAX_ERROR_LENGTH)}...` : flat;
+}

@@ -1,0 +1,213 @@
+import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { EventEnvelope } from '../event-envelope.js';
+import { describeEventName } from '../event-name.js';
+import { InvalidEventError } from '../errors.js';
+import { PoisonMessageError } from './errors.js';
+import type { MessageSigner } from './message-signer.js';
+
+/** Header names. Envelope fields travel as headers; the body is the payload's JSON. */
+export const HEADER = {
+  /** JetStream's de-duplication id: the envelope id. */
+  id: 'Nats-Msg-Id',
+  name: 'Eb-Name',
+  occurredAt: 'Eb-Occurred-At',
+  correlationId: 'Eb-Correlation-Id',
+  causationId: 'Eb-Causation-Id',
+  headers: 'Eb-Headers',
+  signature: 'Eb-Signature',
+} as const;
+
+/** An event ready for `js.publish`. */
+export interface EncodedEvent {
+  subject: string;
+  id: string;
+  headers: MsgHdrs;
+  body: Uint8Array;
+}
+
+/** What a received message decodes to: the fields `TransportHost.restoreEnvelope` takes. */
+export interface WireEnvelope {
+  id: string;
+  name: string;
+  payload: unknown;
+  occurredAt: number;
+  correlationId: string;
+  causationId?: string;
+  headers?: Record<string, string>;
+}
+
+/** What the codec reads from a received message. */
+export interface ReceivedMessage {
+  headers: MsgHdrs | undefined;
+  data: Uint8Array;
+}
+
+const MAX_ID_LENGTH = 256;
+const EMPTY = new Uint8Array(0);
+/** A name that is already a valid subject tail (printable ASCII tokens without wildcards). */
+const SUBJECT_SAFE = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+(\.[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+)*$/;
+
+/**
+ * Turns envelopes into NATS messages and back. Decoding trusts nothing: every field is checked, the
+ * signature (when a key is set) before anything is parsed, and `__proto__` keys are refused so a
+ * payload cannot change a prototype when it is revived into an event class.
+ */
+export class EnvelopeCodec {
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly subjectPrefix: string,
+    private readonly maxPayloadBytes: number,
+    private readonly signer: MessageSigner | undefined,
+  ) {}
+
+  /** Called inside `publish`: throws InvalidEventError for what cannot travel. */
+  encode(envelope: EventEnvelope, serverMaxPayload = Infinity): EncodedEvent {
+    const name = envelope.name;
+    if (typeof name !== 'string') {
+      throw new InvalidEventError(
+        `Cannot publish ${describeEventName(name)} through NATS: symbol event names cannot leave the process. Use a string name.`,
+      );
+    }
+    let json: string | undefined;
+    try {
+      json = envelope.payload === undefined ? undefined : JSON.stringify(envelope.payload);
+    } catch (error) {
+      throw new InvalidEventError(
+        `Cannot publish "${name}" through NATS: its payload cannot be serialized to JSON (${(error as Error).message}). ` +
+          'Send plain data (no BigInt, no circular references), or convert it first.',
+      );
+    }
+    if (json === undefined && envelope.payload !== undefined) {
+      throw new InvalidEventError(
+        `Cannot publish "${name}" through NATS: a ${typeof envelope.payload} payload cannot be serialized to JSON. Send plain data.`,
+      );
+    }
+    const body = json === undefined ? EMPTY : this.encoder.encode(json);
+    const limit = Math.min(this.maxPayloadBytes, serverMaxPayload);
+    if (body.length > limit) {
+      throw new InvalidEventError(
+        `Cannot publish "${name}" through NATS: its payload is ${body.length} bytes, over the ${limit}-byte limit. ` +
+          'Send a reference to the data instead, or raise maxPayloadBytes (and the server max_payload).',
+      );
+    }
+    const id = envelope.id;
+    const h = createHeaders();
+    const fields = {
+      id,
+      name: encodeURIComponent(name),
+      occurredAt: String(envelope.occurredAt.getTime()),
+      correlationId: encodeURIComponent(envelope.correlationId),
+      causationId: envelope.causationId === undefined ? undefined : encodeURIComponent(envelope.causationId),
+      headers: Object.keys(envelope.headers).length === 0 ? undefined : encodeURIComponent(JSON.stringify(envelope.headers)),
+    };
+    h.set(HEADER.id, id);
+    h.set(HEADER.name, fields.name);
+    h.set(HEADER.occurredAt, fields.occurredAt);
+    h.set(HEADER.correlationId, fields.correlationId);
+    if (fields.causationId !== undefined) h.set(HEADER.causationId, fields.causationId);
+    if (fields.headers !== undefined) h.set(HEADER.headers, fields.headers);
+    if (this.signer !== undefined) h.set(HEADER.signature, this.signer.sign(canonicalFields(fields), body));
+    return { subject: this.subjectFor(name), id, headers: h, body };
+  }
+
+  subjectFor(name: string): string {
+    // The name header is authoritative; the subject only routes. Names that are not valid subject
+    // tokens (spaces, empty segments, non-ASCII) travel under an encoded token.
+    if (SUBJECT_SAFE.test(name)) return `${this.subjectPrefix}.${name}`;
+    return `${this.subjectPrefix}._.${Buffer.from(name, 'utf8').toString('base64url')}`;
+  }
+
+  /** Throws PoisonMessageError with the reason when the message is not a valid (and, with a key, authentic) envelope. */
+  decode(message: ReceivedMessage): WireEnvelope {
+    const body = message.data ?? EMPTY;
+    if (body.length > this.maxPayloadBytes) {
+      throw new PoisonMessageError('too-large', `payload is ${body.length} bytes, over the ${this.maxPayloadBytes}-byte limit (maxPayloadBytes)`);
+    }
+    const h = message.headers;
+    if (h === undefined) throw new PoisonMessageError('malformed', 'no headers: not an event published by nestjs-event-bus');
+    const raw = {
+      id: h.get(HEADER.id),
+      name: h.get(HEADER.name),
+      occurredAt: h.get(HEADER.occurredAt),
+      correlationId: h.get(HEADER.correlationId),
+      causationId: optional(h.get(HEADER.causationId)),
+      headers: optional(h.get(HEADER.headers)),
+    };
+    if (this.signer !== undefined) {
+      const signature = h.get(HEADER.signature);
+      if (signature === '') throw new PoisonMessageError('unsigned', `no ${HEADER.signature} header, and a signing key is configured`);
+      if (!this.signer.verify(canonicalFields(raw), body, signature)) {
+        throw new PoisonMessageError('forged', `${HEADER.signature} does not match the message (wrong key, or the message was altered)`);
+      }
+    }
+    if (raw.id === '' || raw.id.length > MAX_ID_LENGTH) throw new PoisonMessageError('malformed', `missing or invalid ${HEADER.id} header`);
+    const name = decodeField(HEADER.name, raw.name);
+    if (name.length === 0) throw new PoisonMessageError('malformed', `missing ${HEADER.name} header`);
+    const occurredAt = Number(raw.occurredAt);
+    if (raw.occurredAt === '' || !Number.isSafeInteger(occurredAt) || occurredAt < 0) {
+      throw new PoisonMessageError('malformed', `missing or invalid ${HEADER.occurredAt} header (milliseconds since the epoch expected)`);
+    }
+    const correlationId = decodeField(HEADER.correlationId, raw.correlationId);
+    if (correlationId.length === 0) throw new PoisonMessageError('malformed', `missing ${HEADER.correlationId} header`);
+    const wire: WireEnvelope = { id: raw.id, name, payload: undefined, occurredAt, correlationId };
+    if (raw.causationId !== undefined) wire.causationId = decodeField(HEADER.causationId, raw.causationId);
+    if (raw.headers !== undefined) wire.headers = parseHeaders(decodeField(HEADER.headers, raw.headers));
+    if (body.length !== 0) wire.payload = parseJson(this.decodeText(body), 'payload');
+    return wire;
+  }
+
+  private decodeText(body: Uint8Array): string {
+    try {
+      return this.decoder.decode(body);
+    } catch {
+      throw new PoisonMessageError('malformed', 'payload is not valid UTF-8');
+    }
+  }
+}
+
+/** The signed string: every envelope header exactly as sent (they are URI-encoded, so '\n' cannot occur inside one). */
+function canonicalFields(f: { id: string; name: string; occurredAt: string; correlationId: string; causationId?: string; headers?: string }): string {
+  return `v1\n${f.id}\n${f.name}\n${f.occurredAt}\n${f.correlationId}\n${f.causationId ?? ''}\n${f.headers ?? ''}\n`;
+}
+
+function optional(value: string): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+function decodeField(header: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new PoisonMessageError('malformed', `${header} header is not URI-encoded text`);
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    // The reviver is slower, so only pay for it when the key can be there at all.
+    return text.includes('__proto__') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);
+  } catch (error) {
+    if (error instanceof PoisonMessageError) throw error;
+    throw new PoisonMessageError('malformed', `${what} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new PoisonMessageError('malformed', 'a "__proto__" key is not allowed (prototype pollution attempt)');
+  return value;
+}
+
+function parseHeaders(text: string): Record<string, string> {
+  const parsed = parseJson(text, `${HEADER.headers} header`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new PoisonMessageError('malformed', `${HEADER.headers} header must be a JSON object of strings`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string') throw new PoisonMessageError('malformed', `${HEADER.headers} header: "${key}" is not a string`);
+    result[key] = value;
+  }
+  return result;
+}

@@ -1,0 +1,197 @@
+import type { NodeConnectionOptions } from '@nats-io/transport-node';
+import type { StreamConfig } from '@nats-io/jetstream';
+import { NatsTransportConfigError } from './errors.js';
+
+/** Delays between redeliveries of a message whose handling failed. */
+export interface RedeliveryBackoff {
+  /** Delay before the 2nd delivery. Default 1000. */
+  initialDelayMs?: number;
+  /** Multiplier per further delivery. Default 2. */
+  factor?: number;
+  /** Cap. Default 60000. */
+  maxDelayMs?: number;
+}
+
+export interface NatsJetStreamTransportOptions {
+  /** NATS server URL(s), e.g. 'nats://127.0.0.1:4222'. */
+  servers: string | string[];
+  /** JetStream stream holding the events (created when missing). Letters, digits, '-' and '_'. */
+  stream: string;
+  /**
+   * The consumer group: one durable consumer per group, so each group (service) gets every event and
+   * instances of one group share the work. Use the service's name.
+   */
+  group: string;
+  /** Subjects are `<subjectPrefix>.<event name>`. Default: the stream name. */
+  subjectPrefix?: string;
+  /** Stream for dead letters (created when missing). Default: `<stream>_DEAD_LETTERS`. */
+  deadLetterStream?: string;
+  /** Dead letters are published to `<deadLetterSubjectPrefix>.<group>`. Default: `<subjectPrefix>_dead_letters`. */
+  deadLetterSubjectPrefix?: string;
+  /**
+   * How long the server waits for an acknowledgement before redelivering to another instance. While a
+   * delivery is being handled the transport tells the server it is still working, so this bounds how
+   * long a dead instance holds a message, not how long a handler may run. Default 30000.
+   */
+  ackWaitMs?: number;
+  /** Deliveries of one message before it is dead-lettered (the bus's own retries run inside each). Default 5. */
+  maxDeliveries?: number;
+  /** Delays between redeliveries after a failed handling. Default 1s, doubling, capped at 60s. */
+  backoff?: RedeliveryBackoff;
+  /** Largest serialized payload accepted by `publish` and by the consumer. Default 1 MiB (and never above the server's max_payload). */
+  maxPayloadBytes?: number;
+  /**
+   * Shared secret for HMAC-SHA256 message signing. When set, every published message is signed, and
+   * unsigned or wrongly signed messages are dead-lettered instead of handled. Every service must use the same key.
+   */
+  signingKey?: string | Uint8Array;
+  /** Messages this instance handles at once. Default 64. */
+  concurrency?: number;
+  /** Unacknowledged messages the group may hold across all its instances (consumer max_ack_pending). Default 1000. */
+  maxAckPending?: number;
+  /** Publishes waiting for the server's acknowledgement at once; more are queued. Default 512. */
+  maxPendingPublishes?: number;
+  /** Where a group created for the first time starts: every event kept in the stream, or only new ones. Default 'all'. */
+  deliverPolicy?: 'all' | 'new';
+  /** Extra stream settings used when the transport creates the stream (e.g. max_age, storage, num_replicas). */
+  streamConfig?: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
+  /** Extra connection settings (user, pass, token, tls, name, ...). Reconnection is unlimited unless set here. */
+  connectionOptions?: Partial<Omit<NodeConnectionOptions, 'servers'>>;
+  /** How long `app.close()` lets in-flight messages finish before releasing them to the server. Default 8000. */
+  closeTimeoutMs?: number;
+}
+
+/** The options with defaults applied and checked. */
+export interface ResolvedNatsOptions {
+  servers: string[];
+  stream: string;
+  group: string;
+  subjectPrefix: string;
+  deadLetterStream: string;
+  deadLetterSubjectPrefix: string;
+  ackWaitMs: number;
+  maxDeliveries: number;
+  backoff: Required<RedeliveryBackoff>;
+  maxPayloadBytes: number;
+  signingKey: Uint8Array | undefined;
+  concurrency: number;
+  maxAckPending: number;
+  maxPendingPublishes: number;
+  deliverPolicy: 'all' | 'new';
+  streamConfig: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
+  connectionOptions: Partial<Omit<NodeConnectionOptions, 'servers'>>;
+  closeTimeoutMs: number;
+}
+
+/** Stream and consumer names: what JetStream accepts in both (no '.', '*', '>', whitespace or path separators). */
+const NAME = /^[A-Za-z0-9_-]+$/;
+/** A subject prefix: one or more tokens, no wildcards or whitespace. */
+const SUBJECT_PREFIX = /^[A-Za-z0-9_\-$]+(\.[A-Za-z0-9_\-$]+)*$/;
+
+export function resolveNatsOptions(options: NatsJetStreamTransportOptions): ResolvedNatsOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new NatsTransportConfigError('new NatsJetStreamTransport({ servers, stream, group }) needs an options object.');
+  }
+  const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
+  if (servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.length === 0)) {
+    throw new NatsTransportConfigError("NatsJetStreamTransport: `servers` must be a URL or a list of URLs, e.g. 'nats://127.0.0.1:4222'.");
+  }
+  checkName('stream', options.stream);
+  checkName('group', options.group);
+  const subjectPrefix = options.subjectPrefix ?? options.stream;
+  checkSubjectPrefix('subjectPrefix', subjectPrefix);
+  const deadLetterStream = options.deadLetterStream ?? `${options.stream}_DEAD_LETTERS`;
+  checkName('deadLetterStream', deadLetterStream);
+  if (deadLetterStream === options.stream) {
+    throw new NatsTransportConfigError('NatsJetStreamTransport: `deadLetterStream` must differ from `stream`.');
+  }
+  const deadLetterSubjectPrefix = options.deadLetterSubjectPrefix ?? `${subjectPrefix}_dead_letters`;
+  checkSubjectPrefix('deadLetterSubjectPrefix', deadLetterSubjectPrefix);
+  if (deadLetterSubjectPrefix === subjectPrefix || deadLetterSubjectPrefix.startsWith(`${subjectPrefix}.`)) {
+    throw new NatsTransportConfigError(
+      `NatsJetStreamTransport: dead letters ('${deadLetterSubjectPrefix}.>') would land in the event stream ('${subjectPrefix}.>'). ` +
+        'Choose a deadLetterSubjectPrefix outside subjectPrefix.',
+    );
+  }
+  const backoff = options.backoff ?? {};
+  const resolved: ResolvedNatsOptions = {
+    servers,
+    stream: options.stream,
+    group: options.group,
+    subjectPrefix,
+    deadLetterStream,
+    deadLetterSubjectPrefix,
+    ackWaitMs: positive('ackWaitMs', options.ackWaitMs, 30_000),
+    maxDeliveries: positive('maxDeliveries', options.maxDeliveries, 5),
+    backoff: {
+      initialDelayMs: nonNegative('backoff.initialDelayMs', backoff.initialDelayMs, 1000),
+      factor: positive('backoff.factor', backoff.factor, 2),
+      maxDelayMs: nonNegative('backoff.maxDelayMs', backoff.maxDelayMs, 60_000),
+    },
+    maxPayloadBytes: positive('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
+    signingKey: signingKey(options.signingKey),
+    concurrency: positive('concurrency', options.concurrency, 64),
+    maxAckPending: positive('maxAckPending', options.maxAckPending, 1000),
+    maxPendingPublishes: positive('maxPendingPublishes', options.maxPendingPublishes, 512),
+    deliverPolicy: options.deliverPolicy ?? 'all',
+    streamConfig: options.streamConfig ?? {},
+    connectionOptions: options.connectionOptions ?? {},
+    closeTimeoutMs: nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000),
+  };
+  if (resolved.ackWaitMs < 1000) {
+    throw new NatsTransportConfigError(`NatsJetStreamTransport: ackWaitMs must be at least 1000 (got ${resolved.ackWaitMs}).`);
+  }
+  if (resolved.deliverPolicy !== 'all' && resolved.deliverPolicy !== 'new') {
+    throw new NatsTransportConfigError(`NatsJetStreamTransport: deliverPolicy must be 'all' or 'new' (got ${String(resolved.deliverPolicy)}).`);
+  }
+  return resolved;
+}
+
+function checkName(option: string, value: unknown): void {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw new NatsTransportConfigError(
+      `NatsJetStreamTransport: \`${option}\` must be a non-empty name of letters, digits, '-' and '_' (got ${JSON.stringify(value)}).`,
+    );
+  }
+}
+
+function checkSubjectPrefix(option: string, value: unknown): void {
+  if (typeof value !== 'string' || !SUBJECT_PREFIX.test(value)) {
+    throw new NatsTransportConfigError(
+      `NatsJetStreamTransport: \`${option}\` must be a NATS subject without wildcards or spaces, e.g. 'events' or 'acme.events' ` +
+        `(got ${JSON.stringify(value)}).`,
+    );
+  }
+}
+
+function positive(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be a positive number (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function nonNegative(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be zero or a positive number (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function signingKey(key: string | Uint8Array | undefined): Uint8Array | undefined {
+  if (key === undefined) return undefined;
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+  if (!(bytes instanceof Uint8Array) || bytes.length < 16) {
+    throw new NatsTransportConfigError(
+      'NatsJetStreamTransport: `signingKey` must be a string or bytes of at least 16 bytes (use a random secret shared by every service).',
+    );
+  }
+  return bytes;
+}
+
+/** The delay before delivery number `delivery + 1`, after delivery number `delivery` failed. */
+export function redeliveryDelay(backoff: Required<RedeliveryBackoff>, delivery: number): number {
+  return Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.factor ** Math.max(0, delivery - 1));
+}

@@ -1,0 +1,467 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { LoggerService } from '@nestjs/common';
+import type { EventEnvelope } from '../event-envelope.js';
+import type { EventTransport, TransportHost } from '../transport/event-transport.interface.js';
+import { deadLetterMessage, type DeadLetter } from './dead-letter-message.js';
+import { EnvelopeCodec, type EncodedEvent } from './envelope-codec.js';
+import { NatsTransportConfigError, PoisonMessageError } from './errors.js';
+import { MessageSigner } from './message-signer.js';
+import {
+  redeliveryDelay,
+  resolveNatsOptions,
+  type NatsJetStreamTransportOptions,
+  type ResolvedNatsOptions,
+} from './nats-jetstream-transport.options.js';
+import { ReliablePublisher } from './reliable-publisher.js';
+import { SettledHandlersMemory } from './settled-handlers.memory.js';
+
+/** Where the connection stands, for health checks. */
+export type NatsConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'failed';
+
+export interface NatsTransportStatus {
+  state: NatsConnectionState;
+  /** The server currently connected to, when connected. */
+  server?: string;
+  stream: string;
+  group: string;
+  /** True while the group's consumer is pulling messages. */
+  consuming: boolean;
+  /** Messages being handled by this instance. */
+  inFlight: number;
+  /** Publishes not yet acknowledged by the server. */
+  pendingPublishes: number;
+  /** The last connection error, if any. */
+  lastError?: string;
+}
+
+interface Connected {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+/** Room left for headers when checking a payload against the server's max_payload. */
+const HEADER_ALLOWANCE = 4096;
+const RESTART_CONSUMING_MS = 1000;
+const DEAD_LETTER_RETRY_MS = 1000;
+
+/**
+ * Carries events between processes over NATS JetStream: one stream of events, one durable pull consumer
+ * per group (service), instances of a group competing for its messages. A message is acknowledged only
+ * once every local handler succeeded or was dead-lettered; failed handling is redelivered with backoff,
+ * then dead-lettered with the error; malformed or forged messages go straight to the dead letters.
+ *
+ * ```ts
+ * EventBusModule.forRoot({
+ *   transport: new NatsJetStreamTransport({ servers: 'nats://127.0.0.1:4222', stream: 'EVENTS', group: 'orders-service' }),
+ * })
+ * ```
+ */
+export class NatsJetStreamTransport implements EventTransport {
+  readonly name = 'nats';
+  readonly options: Readonly<ResolvedNatsOptions>;
+  private readonly codec: EnvelopeCodec;
+  private readonly publisher: ReliablePublisher;
+  private readonly settled = new SettledHandlersMemory();
+  /** Messages being handled, with when their handling started (to keep them alive with working()). */
+  private readonly inFlight = new Map<JsMsg, number>();
+  private readonly slotWaiters: (() => void)[] = [];
+  private inFlightDrained: (() => void) | undefined;
+  private connection: Promise<Connected> | undefined;
+  private nc: NatsConnection | undefined;
+  private host: TransportHost | undefined;
+  private messages: ConsumerMessages | undefined;
+  private workingTimer: NodeJS.Timeout | undefined;
+  private state: NatsConnectionState = 'idle';
+  private lastError: string | undefined;
+  private closing = false;
+  private closePromise: Promise<void> | undefined;
+
+  constructor(options: NatsJetStreamTransportOptions) {
+    this.options = resolveNatsOptions(options);
+    const signer = this.options.signingKey === undefined ? undefined : new MessageSigner(this.options.signingKey);
+    this.codec = new EnvelopeCodec(this.options.subjectPrefix, this.options.maxPayloadBytes, signer);
+    this.publisher = new ReliablePublisher(
+      () => this.connect().then((c) => c.js),
+      this.options.maxPendingPublishes,
+      () => this.host?.logger,
+    );
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  /** Called inside `publish`: serializes once, and refuses what cannot travel with InvalidEventError. */
+  prepare(envelope: EventEnvelope): EncodedEvent {
+    const serverMax = this.nc?.info?.max_payload;
+    return this.codec.encode(envelope, serverMax === undefined ? Infinity : serverMax - HEADER_ALLOWANCE);
+  }
+
+  /** Resolves once JetStream acknowledged the message (retrying meanwhile). */
+  send(_envelope: EventEnvelope, prepared: unknown): Promise<void> {
+    return this.publisher.publish(prepared as EncodedEvent);
+  }
+
+  // ---------------------------------------------------------------- consuming
+
+  async start(host: TransportHost): Promise<void> {
+    this.host = host;
+    const { js, jsm } = await this.connect();
+    await this.ensureConsumer(jsm);
+    if (this.closing) return;
+    const ackWaitMs = this.options.ackWaitMs;
+    // Handling may take longer than the ack wait: tell the server we are still on it.
+    this.workingTimer = setInterval(() => this.keepAlive(ackWaitMs / 3), Math.max(250, ackWaitMs / 3));
+    this.workingTimer.unref();
+    void this.consume(js);
+  }
+
+  private async consume(js: JetStreamClient): Promise<void> {
+    const { stream, group, concurrency, maxAckPending } = this.options;
+    while (!this.closing) {
+      try {
+        const consumer = await js.consumers.get(stream, group);
+        const messages = await consumer.consume({ max_messages: Math.min(maxAckPending, concurrency * 2) });
+        this.messages = messages;
+        if (this.closing) await messages.close();
+        for await (const msg of messages) {
+          if (this.inFlight.size >= concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+          if (this.closing) {
+            // Pulled but not started: give it back now rather than after the ack wait.
+            msg.nak();
+            continue;
+          }
+          void this.handle(msg);
+        }
+      } catch (error) {
+        if (this.closing) break;
+        this.logger.error(`NATS consumer ${group} on stream ${stream} stopped: ${String(error)}; restarting in ${RESTART_CONSUMING_MS}ms.`);
+      }
+      this.messages = undefined;
+      if (!this.closing) await delay(RESTART_CONSUMING_MS);
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    this.inFlight.set(msg, Date.now());
+    try {
+      await this.process(msg);
+    } catch (error) {
+      // Left unacknowledged: the server redelivers it after the ack wait.
+      this.logger.error(`Could not finish handling NATS message ${msg.seq} on ${msg.subject}: ${String(error)}`);
+    } finally {
+      this.inFlight.delete(msg);
+      this.slotWaiters.shift()?.();
+      if (this.inFlight.size === 0) this.inFlightDrained?.();
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const host = this.host!;
+    const { maxDeliveries } = this.options;
+    const deliveries = msg.info.deliveryCount;
+    let envelope: EventEnvelope;
+    try {
+      envelope = host.restoreEnvelope(this.codec.decode(msg));
+    } catch (error) {
+      if (!(error instanceof PoisonMessageError)) throw error;
+      this.logger.warn(`Dead-lettering NATS message ${msg.seq} on ${msg.subject} (${error.reason}): ${error.message}`);
+      await this.deadLetter(msg, [{ reason: error.reason, error }]);
+      msg.ack();
+      return;
+    }
+    if (deliveries > maxDeliveries) {
+      // Delivered that often without an acknowledgement: the instances handling it died or hung.
+      await this.deadLetter(msg, [
+        {
+          reason: 'max-deliveries',
+          error: `not acknowledged after ${maxDeliveries} deliveries: the instances handling it stopped or could not acknowledge it`,
+        },
+      ]);
+      this.settled.forget(msg.seq);
+      msg.ack();
+      return;
+    }
+    const skipHandlers = this.settled.get(msg.seq);
+    const report = await host.deliver(envelope, skipHandlers === undefined ? undefined : { skipHandlers });
+    if (report.failed.length === 0) {
+      this.settled.forget(msg.seq);
+      msg.ack();
+      return;
+    }
+    if (deliveries >= maxDeliveries) {
+      await this.deadLetter(
+        msg,
+        report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: f.error })),
+      );
+      this.settled.forget(msg.seq);
+      msg.ack();
+      return;
+    }
+    this.settled.remember(msg.seq, report.settled);
+    msg.nak(redeliveryDelay(this.options.backoff, deliveries));
+  }
+
+  /** Publishes the dead letters (retrying while the transport is open); the caller acknowledges afterwards. */
+  private async deadLetter(msg: JsMsg, letters: DeadLetter[]): Promise<void> {
+    const subject = `${this.options.deadLetterSubjectPrefix}.${this.options.group}`;
+    for (const letter of letters) {
+      const outgoing = deadLetterMessage(subject, this.options.group, msg, letter);
+      for (;;) {
+        try {
+          await this.publisher.publish(outgoing);
+          break;
+        } catch (error) {
+          // The publisher already retried transient failures; a refusal is retried more slowly, unless closing.
+          if (this.closing) throw error;
+          this.logger.error(`Could not dead-letter NATS message ${msg.seq} to ${subject}: ${String(error)}`);
+          await delay(DEAD_LETTER_RETRY_MS);
+        }
+      }
+    }
+  }
+
+  private keepAlive(afterMs: number): void {
+    if (this.inFlight.size === 0) return;
+    const threshold = Date.now() - afterMs;
+    for (const [msg, startedAt] of this.inFlight) if (startedAt <= threshold) msg.working();
+  }
+
+  // ---------------------------------------------------------------- connection and set-up
+
+  private connect(): Promise<Connected> {
+    this.connection ??= this.openConnection().catch((error: unknown) => {
+      // Let a later call try again (the server may come up).
+      this.connection = undefined;
+      throw error;
+    });
+    return this.connection;
+  }
+
+  private async openConnection(): Promise<Connected> {
+    if (this.closing) throw new Error('the NATS transport is closed');
+    const { servers, group, connectionOptions } = this.options;
+    this.state = 'connecting';
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        name: `nestjs-event-bus:${group}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1000,
+        ...connectionOptions,
+        servers,
+      });
+    } catch (error) {
+      this.state = 'failed';
+      this.lastError = String(error);
+      throw new NatsTransportConfigError(
+        `Could not connect to NATS at ${servers.join(', ')}: ${String(error)}. ` +
+          'Check that the server is running and reachable, and the `servers` option (and credentials in connectionOptions).',
+      );
+    }
+    this.nc = nc;
+    this.state = 'connected';
+    void this.watchStatus(nc);
+    try {
+      const jsm = await jetstreamManager(nc);
+      await this.ensureStream(jsm, this.options.stream, this.options.subjectPrefix);
+      await this.ensureStream(jsm, this.options.deadLetterStream, this.options.deadLetterSubjectPrefix);
+      return { nc, js: jetstream(nc), jsm };
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      this.nc = undefined;
+      this.state = 'failed';
+      this.lastError = String(error);
+      if (error instanceof NatsTransportConfigError) throw error;
+      throw new NatsTransportConfigError(
+        `NATS at ${servers.join(', ')} is reachable but JetStream could not be set up: ${String(error)}. ` +
+          'Start the server with JetStream enabled (nats-server -js) and check the account has JetStream access.',
+      );
+    }
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+        case 'reconnecting':
+          if (this.state !== 'closing') this.state = 'reconnecting';
+          break;
+        case 'reconnect':
+          if (this.state !== 'closing') this.state = 'connected';
+          this.logger.log(`Reconnected to NATS at ${nc.getServer()}.`);
+          break;
+        case 'error':
+          this.lastError = String(status.error);
+          break;
+        default:
+          break;
+      }
+    }
+    if (this.nc === nc) this.state = 'closed';
+  }
+
+  private async ensureStream(jsm: JetStreamManager, name: string, subjectPrefix: string): Promise<void> {
+    const subject = `${subjectPrefix}.>`;
+    for (let tries = 0; ; tries++) {
+      try {
+        const info = await jsm.streams.info(name);
+        if (!info.config.subjects?.includes(subject)) {
+          throw new NatsTransportConfigError(
+            `JetStream stream "${name}" exists but does not capture "${subject}" (its subjects: ${JSON.stringify(info.config.subjects ?? [])}). ` +
+              `Add "${subject}" to the stream, or choose another stream name or subject prefix.`,
+          );
+        }
+        return;
+      } catch (error) {
+        if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
+      }
+      try {
+        await jsm.streams.add({
+          retention: RetentionPolicy.Limits,
+          storage: StorageType.File,
+          duplicate_window: nanos(2 * 60 * 1000),
+          ...(name === this.options.stream ? this.options.streamConfig : {}),
+          name,
+          subjects: [subject],
+        });
+        return;
+      } catch (error) {
+        // Another instance created it meanwhile: read it again.
+        if (tries > 0 || !(error instanceof JetStreamApiError)) throw error;
+      }
+    }
+  }
+
+  private async ensureConsumer(jsm: JetStreamManager): Promise<void> {
+    const { stream, group, subjectPrefix, ackWaitMs, maxAckPending, deliverPolicy } = this.options;
+    const filter = `${subjectPrefix}.>`;
+    const wanted = { ack_wait: nanos(ackWaitMs), max_ack_pending: maxAckPending };
+    try {
+      const info = await jsm.consumers.info(stream, group);
+      if (info.config.filter_subject !== undefined && info.config.filter_subject !== filter) {
+        throw new NatsTransportConfigError(
+          `The consumer "${group}" on stream "${stream}" filters "${info.config.filter_subject}", not "${filter}". ` +
+            'Delete it (nats consumer rm) or use another group name.',
+        );
+      }
+      if (info.config.ack_wait !== wanted.ack_wait || info.config.max_ack_pending !== wanted.max_ack_pending) {
+        await jsm.consumers.update(stream, group, wanted);
+      }
+      return;
+    } catch (error) {
+      if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
+    }
+    await jsm.consumers.add(stream, {
+      durable_name: group,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      filter_subject: filter,
+      // Unlimited on the server: this transport dead-letters after maxDeliveries itself, so a message
+      // whose handler keeps crashing the process still ends in the dead letters instead of limbo.
+      max_deliver: -1,
+      ...wanted,
+    });
+  }
+
+  // ---------------------------------------------------------------- shutdown and status
+
+  /**
+   * Stops pulling, lets in-flight messages finish (releasing them to the server after closeTimeoutMs),
+   * waits for unacknowledged publishes, then drains the connection.
+   */
+  close(): Promise<void> {
+    return (this.closePromise ??= this.runClose());
+  }
+
+  private async runClose(): Promise<void> {
+    this.closing = true;
+    const deadline = Date.now() + this.options.closeTimeoutMs;
+    this.state = this.nc === undefined ? 'closed' : 'closing';
+    await this.messages?.close().catch(() => undefined);
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    if (this.inFlight.size !== 0) {
+      const drained = new Promise<void>((resolve) => (this.inFlightDrained = resolve));
+      if (!(await settlesWithin(drained, deadline - Date.now()))) {
+        this.logger.warn(
+          `${this.inFlight.size} NATS messages were still being handled after ${this.options.closeTimeoutMs}ms; ` +
+            'released to the server for redelivery.',
+        );
+        for (const msg of this.inFlight.keys()) msg.nak();
+      }
+    }
+    clearInterval(this.workingTimer);
+    if (!(await settlesWithin(this.publisher.whenIdle(), deadline - Date.now()))) {
+      const lost = this.publisher.stop('the NATS transport closed before the server acknowledged the message');
+      this.logger.error(
+        `${lost} events were not acknowledged by NATS within closeTimeoutMs (${this.options.closeTimeoutMs}ms) and may be lost.`,
+      );
+    } else {
+      this.publisher.stop('the NATS transport is closed');
+    }
+    const nc = this.nc;
+    if (nc !== undefined && !nc.isClosed()) {
+      // drain() flushes acknowledgements; it cannot finish while disconnected, so close() after the deadline.
+      if (!(await settlesWithin(nc.drain(), Math.max(1000, deadline - Date.now())))) await nc.close().catch(() => undefined);
+    }
+    this.state = 'closed';
+  }
+
+  /** Connection and consumer state, for health checks and dashboards. */
+  status(): NatsTransportStatus {
+    const nc = this.nc;
+    const state = nc !== undefined && nc.isClosed() && this.state !== 'failed' ? 'closed' : this.state;
+    return {
+      state,
+      ...(state === 'connected' && nc !== undefined ? { server: nc.getServer() } : {}),
+      stream: this.options.stream,
+      group: this.options.group,
+      consuming: this.messages !== undefined && !this.closing,
+      inFlight: this.inFlight.size,
+      pendingPublishes: this.publisher.pending,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  private get logger(): LoggerService {
+    return this.host?.logger ?? consoleLogger;
+  }
+}
+
+const consoleLogger: LoggerService = {
+  log: (message: string) => console.log(message),
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+function isApiError(error: unknown, code: number): boolean {
+  return error instanceof JetStreamApiError && error.code === code;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True when `promise` settled within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
