@@ -38,6 +38,8 @@ export class Dispatcher {
 
   /** Handler runs started or waiting and not yet settled (async runs, slots, retry timers). */
   private pending = 0;
+  /** Handlers executing synchronously right now (nested when a handler's publish is dispatched inline). */
+  private syncDepth = 0;
   private flushScheduled = false;
   private running = false;
 
@@ -48,6 +50,15 @@ export class Dispatcher {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /**
+   * The envelope whose handler is running here, if any. When no handler is running or in flight the
+   * AsyncLocalStorage lookup is skipped: that is every publish from outside handlers, the common case.
+   * (So work a handler leaves running after it settled, fire-and-forget, publishes without causation.)
+   */
+  currentEnvelope(): EventEnvelope | undefined {
+    return this.pending === 0 && this.syncDepth === 0 ? undefined : this.context.getStore();
   }
 
   get isIdle(): boolean {
@@ -180,8 +191,11 @@ export class Dispatcher {
         this.settle(handler, tracker, undefined, undefined);
         return;
       }
+      this.syncDepth++;
       result = this.context.run(seen, handler.invoke, instance, seen.payload, seen);
+      this.syncDepth--;
     } catch (error) {
+      this.syncDepth--;
       this.fail(handler, envelope, attempt, tracker, error);
       return;
     }

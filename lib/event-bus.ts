@@ -137,8 +137,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     } else if (queued >= this.maxQueued) {
       throw new BackpressureError(describeEventName(name), this.maxQueued);
     }
-    const parent = this.dispatcher.context.getStore();
-    const sequence = this.ids.nextSequence(Date.now());
+    const parent = this.dispatcher.currentEnvelope();
+    const sequence = this.ids.nextSequence(this.ids.now());
     return new Envelope(
       this.ids,
       this.ids.time,

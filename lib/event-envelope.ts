@@ -29,12 +29,13 @@ const NO_HEADERS: EventHeaders = Object.freeze({});
  * when read, so an event nobody inspects costs one small object.
  */
 export class Envelope<TPayload = unknown> implements EventEnvelope<TPayload> {
-  private cachedId: string | undefined = undefined;
-  private cachedDate: Date | undefined = undefined;
+  private cachedId: string | undefined;
+  /** Milliseconds since `ids.timeBase` (see EventIdGenerator.timeBase). */
+  private readonly timeOffset: number;
 
   constructor(
     private readonly ids: EventIdGenerator,
-    private readonly time: number,
+    time: number,
     private readonly sequence: number,
     readonly name: EventName,
     readonly payload: TPayload,
@@ -44,31 +45,33 @@ export class Envelope<TPayload = unknown> implements EventEnvelope<TPayload> {
     readonly attempt: number,
     explicitId: string | undefined,
   ) {
+    this.timeOffset = time - ids.timeBase;
     this.cachedId = explicitId;
   }
 
   get id(): string {
-    return (this.cachedId ??= this.ids.format(this.time, this.sequence));
+    return (this.cachedId ??= this.ids.format(this.timestamp, this.sequence));
   }
 
   get correlationId(): string {
     return this.explicitCorrelationId ?? this.id;
   }
 
+  /** A new Date on each read: queued envelopes stay small. */
   get occurredAt(): Date {
-    return (this.cachedDate ??= new Date(this.time));
+    return new Date(this.timestamp);
   }
 
   /** Milliseconds since the epoch: `occurredAt` without building a Date. */
   get timestamp(): number {
-    return this.time;
+    return this.ids.timeBase + this.timeOffset;
   }
 
   /** The same event as seen by retry number `attempt`. */
   withAttempt(attempt: number): Envelope<TPayload> {
     return new Envelope(
       this.ids,
-      this.time,
+      this.timestamp,
       this.sequence,
       this.name,
       this.payload,

@@ -51,9 +51,10 @@ describe('envelopes', () => {
       }
 
       @OnEvent('stock.reserved')
-      onReserved(_: unknown, envelope: EventEnvelope) {
+      async onReserved(_: unknown, envelope: EventEnvelope) {
         seen.set('reserved', envelope);
-        setImmediate(() => this.events.publish('email.sent'));
+        await new Promise((resolve) => setImmediate(resolve));
+        this.events.publish('email.sent');
       }
 
       @OnEvent('email.sent')
@@ -62,7 +63,6 @@ describe('envelopes', () => {
       }
     }
     app = await createApp({ providers: [Chain] });
-    // The last hop is published from a setImmediate inside a handler: wait for it explicitly.
     const lastHop = app.bus.waitFor('email.sent');
     const root = app.events.publish('order.placed', {}, { correlationId: 'checkout-42' });
     const outside = app.events.publish('unrelated');
