@@ -123,3 +123,15 @@ export function transport(
 ): NatsJetStreamTransport {
   return new NatsJetStreamTransport({ servers: NATS_URL, ...names, group, ...extra });
 }
+
+/** Re-checks `condition` (every 20ms) until it holds; the test's own timeout bounds the wait. */
+export async function eventually(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** The group's consumer has nothing left: every message delivered and acknowledged. */
+export async function consumerIsIdle(nc: NatsConnection, stream: string, group: string): Promise<boolean> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.consumers.info(stream, group);
+  return info.num_pending === 0 && info.num_ack_pending === 0;
+}

@@ -1,0 +1,136 @@
+import { Injectable, type INestApplication } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EventPublisher, OnEvent } from '../../lib/index.js';
+import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
+import {
+  consumerIsIdle,
+  deleteStreams,
+  describeWithNats,
+  eventually,
+  Progress,
+  rawConnection,
+  startApp,
+  storedMessages,
+  transport,
+  uniqueNames,
+} from './support/nats-test-env.js';
+
+const describeNats = await describeWithNats();
+
+/** Fails its first `failures` calls, then succeeds. */
+@Injectable()
+class FlakyListener {
+  static failures = 2;
+  calls = 0;
+  succeeded = new Progress();
+  @OnEvent('invoice.issued')
+  handle() {
+    this.calls++;
+    if (this.calls <= FlakyListener.failures) throw new Error(`flaky failure ${this.calls}`);
+    this.succeeded.add();
+  }
+}
+
+@Injectable()
+class SteadyListener {
+  calls = 0;
+  done = new Progress();
+  @OnEvent('invoice.issued')
+  handle() {
+    this.calls++;
+    this.done.add();
+  }
+}
+
+@Injectable()
+class BrokenListener {
+  calls = new Progress();
+  @OnEvent('invoice.issued')
+  handle() {
+    this.calls.add();
+    throw new Error('the ledger is read-only');
+  }
+}
+
+describeNats('NATS JetStream transport: a handler that fails', () => {
+  let nc: NatsConnection;
+  const apps: INestApplication[] = [];
+  const streams: string[] = [];
+
+  beforeAll(async () => {
+    nc = await rawConnection();
+  });
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+
+  afterAll(async () => {
+    await deleteStreams(nc, ...streams);
+    await nc.close();
+  });
+
+  function names() {
+    const n = uniqueNames('fail');
+    streams.push(n.stream, n.deadLetterStream);
+    return n;
+  }
+
+  it('is redelivered with backoff until it succeeds, without re-running the handler that already succeeded', async () => {
+    const n = names();
+    const app = await startApp(transport(n, 'billing', { backoff: { initialDelayMs: 20, factor: 2 } }), [FlakyListener, SteadyListener]);
+    apps.push(app);
+    app.get(EventPublisher).publish('invoice.issued', { invoice: 7 });
+
+    await app.get(FlakyListener).succeeded.reach(1);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'billing'));
+
+    expect(app.get(FlakyListener).calls).toBe(3);
+    expect(app.get(SteadyListener).calls).toBe(1);
+    const jsm = await jetstreamManager(nc);
+    const consumer = await jsm.consumers.info(n.stream, 'billing');
+    expect(consumer.delivered.consumer_seq).toBe(3); // three deliveries of the one message
+    expect(await storedMessages(nc, n.deadLetterStream)).toHaveLength(0);
+  });
+
+  it("runs the bus's own retries inside one delivery", async () => {
+    const n = names();
+    const app = await startApp(transport(n, 'billing'), [FlakyListener, SteadyListener], { retry: { attempts: 3 } });
+    apps.push(app);
+    app.get(EventPublisher).publish('invoice.issued', { invoice: 8 });
+
+    await app.get(FlakyListener).succeeded.reach(1);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'billing'));
+
+    expect(app.get(FlakyListener).calls).toBe(3);
+    expect(app.get(SteadyListener).calls).toBe(1);
+    const consumer = await (await jetstreamManager(nc)).consumers.info(n.stream, 'billing');
+    expect(consumer.delivered.consumer_seq).toBe(1);
+    expect(consumer.num_redelivered).toBe(0);
+  });
+
+  it('is dead-lettered with the error, the handler and the delivery count after maxDeliveries, then acknowledged', async () => {
+    const n = names();
+    const app = await startApp(transport(n, 'ledger', { maxDeliveries: 3, backoff: { initialDelayMs: 10 } }), [BrokenListener, SteadyListener]);
+    apps.push(app);
+    const envelope = app.get(EventPublisher).publish('invoice.issued', { invoice: 9 });
+
+    await app.get(BrokenListener).calls.reach(3);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'ledger'));
+    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 1);
+
+    const [letter] = await storedMessages(nc, n.deadLetterStream);
+    expect(letter.subject).toBe(`${n.deadLetterSubject}.ledger`);
+    expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('handler-failed');
+    expect(letter.header.get(DEAD_LETTER_HEADER.handler)).toBe('BrokenListener.handle');
+    expect(letter.header.get(DEAD_LETTER_HEADER.error)).toBe('Error: the ledger is read-only');
+    expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('3');
+    expect(letter.header.get(DEAD_LETTER_HEADER.group)).toBe('ledger');
+    expect(letter.header.get('Eb-Name')).toBe('invoice.issued');
+    expect(letter.json()).toEqual({ invoice: 9 });
+    expect(letter.header.get('Eb-Correlation-Id')).toBe(envelope.correlationId);
+    expect(app.get(BrokenListener).calls.value).toBe(3);
+    expect(app.get(SteadyListener).calls).toBe(1);
+  });
+});
