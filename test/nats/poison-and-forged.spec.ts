@@ -1,0 +1,144 @@
+import { Injectable, type INestApplication } from '@nestjs/common';
+import { jetstream, type StoredMsg } from '@nats-io/jetstream';
+import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import { EnvelopeCodec } from '../../lib/nats/envelope-codec.js';
+import { MessageSigner } from '../../lib/nats/message-signer.js';
+import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
+import {
+  consumerIsIdle,
+  deleteStreams,
+  describeWithNats,
+  eventually,
+  Progress,
+  rawConnection,
+  startApp,
+  storedMessages,
+  transport,
+  uniqueNames,
+} from './support/nats-test-env.js';
+
+const describeNats = await describeWithNats();
+
+@Injectable()
+class AuditListener {
+  readonly handled: EventEnvelope[] = [];
+  readonly progress = new Progress();
+  @OnEvent('audit.**')
+  handle(_payload: unknown, envelope: EventEnvelope) {
+    this.handled.push(envelope);
+    this.progress.add();
+  }
+}
+
+/** Headers of a well-formed envelope, as another publisher would write them. */
+function envelopeHeaders(id: string, name = 'audit.entry'): MsgHdrs {
+  const h = headers();
+  h.set('Nats-Msg-Id', id);
+  h.set('Eb-Name', name);
+  h.set('Eb-Occurred-At', String(Date.now()));
+  h.set('Eb-Correlation-Id', id);
+  return h;
+}
+
+const encoder = new TextEncoder();
+
+/** Dead letters are published concurrently: order them by the original message's stream sequence. */
+function inOriginalOrder(letters: StoredMsg[]): StoredMsg[] {
+  const seq = (l: StoredMsg) => Number(l.header.get(DEAD_LETTER_HEADER.originalSequence));
+  return [...letters].sort((a, b) => seq(a) - seq(b));
+}
+
+describeNats('NATS JetStream transport: poison and forged messages', () => {
+  let nc: NatsConnection;
+  const apps: INestApplication[] = [];
+  const streams: string[] = [];
+
+  beforeAll(async () => {
+    nc = await rawConnection();
+  });
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+
+  afterAll(async () => {
+    await deleteStreams(nc, ...streams);
+    await nc.close();
+  });
+
+  it('dead-letters messages that are not valid envelopes, with the reason, and keeps consuming', async () => {
+    const n = uniqueNames('poison');
+    streams.push(n.stream, n.deadLetterStream);
+    const app = await startApp(transport(n, 'audit', { maxPayloadBytes: 1024 }), [AuditListener]);
+    apps.push(app);
+    const js = jetstream(nc);
+    const subject = `${n.subjectPrefix}.audit.entry`;
+
+    await js.publish(subject, encoder.encode('{"not json'), { headers: envelopeHeaders('poison-1') });
+    const noName = envelopeHeaders('poison-2');
+    noName.delete('Eb-Name');
+    await js.publish(subject, encoder.encode('{}'), { headers: noName });
+    await js.publish(subject, encoder.encode('{"a":{"__proto__":{"polluted":true}}}'), { headers: envelopeHeaders('poison-3') });
+    await js.publish(subject, encoder.encode(JSON.stringify({ blob: 'x'.repeat(2000) })), { headers: envelopeHeaders('poison-4') });
+    await js.publish(subject, encoder.encode('plain text, no headers at all'));
+    const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
+
+    await app.get(AuditListener).progress.reach(1);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
+    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 5);
+
+    expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const letters = inOriginalOrder(await storedMessages(nc, n.deadLetterStream));
+    const byOriginal = (seqIndex: number) => letters[seqIndex];
+    const summary = letters.map((l) => [l.header.get(DEAD_LETTER_HEADER.reason), l.header.get(DEAD_LETTER_HEADER.error)]);
+    expect(summary[0]).toEqual(['malformed', expect.stringContaining('payload is not valid JSON')]);
+    expect(summary[1]).toEqual(['malformed', expect.stringContaining('missing Eb-Name header')]);
+    expect(summary[2]).toEqual(['malformed', expect.stringContaining('"__proto__" key is not allowed')]);
+    expect(summary[3]).toEqual(['too-large', expect.stringContaining('over the 1024-byte limit')]);
+    expect(summary[4]).toEqual(['malformed', expect.stringContaining('no headers')]);
+    // The original body travels with the dead letter, for inspection and replay.
+    expect(byOriginal(0).string()).toBe('{"not json');
+    expect(letters.every((l) => l.header.get(DEAD_LETTER_HEADER.deliveries) === '1')).toBe(true);
+  });
+
+  it('with a signing key, dead-letters unsigned and wrongly signed messages and handles signed ones', async () => {
+    const n = uniqueNames('signed');
+    streams.push(n.stream, n.deadLetterStream);
+    const key = 'a shared secret of enough length';
+    const app = await startApp(transport(n, 'audit', { signingKey: key }), [AuditListener]);
+    apps.push(app);
+    const js = jetstream(nc);
+    const subject = `${n.subjectPrefix}.audit.entry`;
+    const envelope = (id: string) =>
+      ({ id, name: 'audit.entry', payload: { amount: 100 }, occurredAt: new Date(), correlationId: id, attempt: 1, headers: {} }) as EventEnvelope;
+
+    // Unsigned.
+    await js.publish(subject, encoder.encode('{"amount":100}'), { headers: envelopeHeaders('forged-1') });
+    // Signed with another key.
+    const stranger = new EnvelopeCodec(n.subjectPrefix!, 1 << 20, new MessageSigner(Buffer.from('not the shared secret at all!!')));
+    const wrongKey = stranger.encode(envelope('forged-2'));
+    await js.publish(wrongKey.subject, wrongKey.body, { headers: wrongKey.headers });
+    // Signed with the right key, then the body was changed on the way.
+    const insider = new EnvelopeCodec(n.subjectPrefix!, 1 << 20, new MessageSigner(Buffer.from(key)));
+    const tampered = insider.encode(envelope('forged-3'));
+    await js.publish(tampered.subject, encoder.encode('{"amount":1000000}'), { headers: tampered.headers });
+    // Correctly signed by another publisher with the key: accepted.
+    const genuine = insider.encode(envelope('genuine-1'));
+    await js.publish(genuine.subject, genuine.body, { headers: genuine.headers });
+    // And one through the bus itself.
+    const ours = app.get(EventPublisher).publish('audit.entry', { amount: 5 });
+
+    await app.get(AuditListener).progress.reach(2);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
+    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 3);
+
+    expect(app.get(AuditListener).handled.map((e) => e.id).sort()).toEqual(['genuine-1', ours.id].sort());
+    expect(app.get(AuditListener).handled.find((e) => e.id === 'genuine-1')?.payload).toEqual({ amount: 100 });
+    const letters = inOriginalOrder(await storedMessages(nc, n.deadLetterStream));
+    expect(letters.map((l) => l.header.get(DEAD_LETTER_HEADER.reason))).toEqual(['unsigned', 'forged', 'forged']);
+    expect(letters.map((l) => l.header.get('Eb-Correlation-Id'))).toEqual(['forged-1', 'forged-2', 'forged-3']);
+    expect(letters[1].header.get(DEAD_LETTER_HEADER.error)).toContain('Eb-Signature does not match');
+  });
+});
