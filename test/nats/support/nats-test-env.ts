@@ -95,11 +95,15 @@ export class Progress {
   }
 }
 
-/** A promise with its resolve function outside. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+/** A promise with its resolve and reject functions outside. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
   let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 /** A Nest application whose bus uses `transport`, with the given providers (handlers). */

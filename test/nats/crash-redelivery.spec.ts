@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Injectable, type INestApplication } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import {
+  consumerIsIdle,
+  deferred,
+  deleteStreams,
+  describeWithNats,
+  eventually,
+  NATS_URL,
+  Progress,
+  rawConnection,
+  startApp,
+  transport,
+  uniqueNames,
+} from './support/nats-test-env.js';
+
+const describeNats = await describeWithNats();
+
+const register = fileURLToPath(new URL('./support/register-ts.mjs', import.meta.url));
+const worker = fileURLToPath(new URL('./fixtures/stuck-worker.ts', import.meta.url));
+const ACK_WAIT_MS = 1500;
+
+@Injectable()
+class SurvivorListener {
+  readonly handled: EventEnvelope[] = [];
+  readonly progress = new Progress();
+  @OnEvent('job.run')
+  handle(_payload: unknown, envelope: EventEnvelope) {
+    this.handled.push(envelope);
+    this.progress.add();
+  }
+}
+
+/** Starts the stuck worker and resolves its stdout lines one by one. */
+function startWorker(names: { stream: string; subjectPrefix?: string }, group: string) {
+  const child = spawn(process.execPath, ['--import', register, worker], {
+    env: { ...process.env, NATS_URL, STREAM: names.stream, SUBJECT_PREFIX: names.subjectPrefix, GROUP: group, ACK_WAIT_MS: String(ACK_WAIT_MS) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ready = deferred();
+  const handling = deferred<string>();
+  const exited = once(child, 'exit');
+  exited.then(([code, signal]) => {
+    const reason = new Error(`stuck worker exited early (code ${String(code)}, signal ${String(signal)}): ${stderr}`);
+    ready.reject(reason);
+    handling.reject(reason);
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line === 'READY') ready.resolve();
+    else if (line.startsWith('HANDLING ')) handling.resolve(line.slice('HANDLING '.length));
+  });
+  // Whichever of these the test does not await must not become an unhandled rejection.
+  ready.promise.catch(() => undefined);
+  handling.promise.catch(() => undefined);
+  return { child, ready: ready.promise, handling: handling.promise, exited };
+}
+
+describeNats('NATS JetStream transport: an instance killed mid-handling', () => {
+  const names = uniqueNames('crash');
+  let nc: NatsConnection;
+  const apps: INestApplication[] = [];
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    nc = await rawConnection();
+  });
+
+  afterAll(async () => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const app of apps) await app.close();
+    await deleteStreams(nc, names.stream, names.deadLetterStream);
+    await nc.close();
+  });
+
+  it('leaves the message to another instance of the group, which handles it after the ack wait', async () => {
+    // A publisher in its own group (it has no handler for job.run, so its group just acknowledges).
+    const publisherApp = await startApp(transport(names, 'frontend'), []);
+    apps.push(publisherApp);
+
+    const stuck = startWorker(names, 'workers');
+    child = stuck.child;
+    await stuck.ready;
+    const published = publisherApp.get(EventPublisher).publish('job.run', { job: 42 });
+    expect(await stuck.handling).toBe(published.id);
+
+    stuck.child.kill('SIGKILL');
+    await stuck.exited;
+
+    const survivor = await startApp(transport(names, 'workers', { ackWaitMs: ACK_WAIT_MS }), [SurvivorListener]);
+    apps.push(survivor);
+    await survivor.get(SurvivorListener).progress.reach(1);
+    await eventually(() => consumerIsIdle(nc, names.stream, 'workers'));
+
+    const [handled] = survivor.get(SurvivorListener).handled;
+    expect(handled.id).toBe(published.id);
+    expect(handled.payload).toEqual({ job: 42 });
+    expect(survivor.get(SurvivorListener).handled).toHaveLength(1);
+    const consumer = await (await jetstreamManager(nc)).consumers.info(names.stream, 'workers');
+    expect(consumer.num_redelivered).toBe(0); // acknowledged: nothing waits for another redelivery
+    expect(consumer.delivered.consumer_seq).toBe(2); // once to the killed worker, once to the survivor
+  });
+});
