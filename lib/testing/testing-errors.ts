@@ -35,7 +35,7 @@ export class SettleTimeoutError extends DrainTimeoutError {
   constructor(timeoutMs: number, unfinished: number, published: readonly EventEnvelope[]) {
     super(timeoutMs, unfinished);
     this.message =
-      `recorder.settle() timed out after ${timeoutMs}ms with ${unfinished} handler runs or events still pending. ` +
+      `recorder.settle() timed out after ${timeoutMs}ms with ${unfinished} handler run${unfinished === 1 ? '' : 's'} or event${unfinished === 1 ? '' : 's'} still pending. ` +
       'A handler that returns a promise which never settles, or a long retry backoff, keeps the bus busy: ' +
       'fix the handler, or pass a longer { timeoutMs }.\n' +
       describePublished(published);
