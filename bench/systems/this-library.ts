@@ -1,0 +1,84 @@
+import type { Type } from '@nestjs/common';
+import { EventBus, EventBusModule, EventPublisher, OnEvent } from '../../lib/index.js';
+import { bootNest, decorateMethod, listenerClass, plainClass } from './nest-helpers.js';
+import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
+
+/** nestjs-event-bus: a real Nest application context, `@OnEvent` providers, the injected EventPublisher. */
+export const thisLibrary: System = {
+  id: 'event-bus',
+  label: 'nestjs-event-bus',
+  nest: true,
+  patterns: true,
+  waitNote: 'EventPublisher.publishAndWait',
+  subscribeNote: 'EventBus.on(name, fn)',
+
+  async create(spec: ListenerSpec): Promise<SystemInstance> {
+    const providers: Type[] = [];
+    let n = 0;
+    for (const name of spec.names) {
+      for (let k = 0; k < spec.perName; k++) {
+        const C = listenerClass(`Listener${n++}`, spec.kind, spec.onEvent);
+        decorateMethod(C, 'handle', OnEvent(name));
+        providers.push(C);
+      }
+    }
+    if (spec.pattern !== undefined) {
+      const C = listenerClass('PatternListener', spec.kind, spec.onEvent);
+      decorateMethod(C, 'handle', OnEvent(spec.pattern));
+      providers.push(C);
+    }
+    const app = await bootNest([EventBusModule.forRoot({ logger: false })], providers);
+    const publisher = app.get(EventPublisher);
+    const bus = app.get(EventBus);
+    const names = spec.names;
+    const len = names.length;
+    return {
+      publishMany(count, payload) {
+        if (len === 1) {
+          const name = names[0];
+          for (let i = 0; i < count; i++) publisher.publish(name, payload);
+        } else {
+          for (let i = 0; i < count; i++) publisher.publish(names[i % len], payload);
+        }
+      },
+      publishOne(index, payload) {
+        publisher.publish(names[index], payload);
+      },
+      publishAndWait(index, payload) {
+        return publisher.publishAndWait(names[index], payload);
+      },
+      async close() {
+        await bus.drain();
+        await app.close();
+      },
+    };
+  },
+
+  async subscriptionHost(): Promise<SubscriptionHost> {
+    const app = await bootNest([EventBusModule.forRoot({ logger: false })], []);
+    const bus = app.get(EventBus);
+    return {
+      subscribe(name, listener) {
+        bus.on(name, listener);
+      },
+      close: () => app.close(),
+    };
+  },
+
+  prepareBootstrap(count, withHandlers) {
+    const providers: Type[] = [];
+    for (let i = 0; i < count; i++) {
+      if (withHandlers) {
+        const C = listenerClass(`BootListener${i}`, 'sync', () => undefined);
+        decorateMethod(C, 'handle', OnEvent(`boot.e${i}`));
+        providers.push(C);
+      } else {
+        providers.push(plainClass(`BootPlain${i}`));
+      }
+    }
+    return async () => {
+      const app = await bootNest([EventBusModule.forRoot({ logger: false })], providers);
+      return () => app.close();
+    };
+  },
+};
