@@ -237,6 +237,11 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** True once start-up finished (handlers registered) and events are being delivered. */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
   /** Every registration, for topology views. */
   handlers(): RegisteredHandler[] {
     return this.registry.list();
@@ -291,6 +296,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(
         `${this.dispatcher.queued} events were published but never delivered: the application was closed before it was initialised.`,
       );
+      // They can never be delivered: do not wait shutdownTimeoutMs for them.
+      this.dispatcher.abandon();
     }
     const deadline = Date.now() + this.shutdownTimeoutMs;
     if (this.transport !== undefined) {

@@ -394,3 +394,18 @@ describe('flood safety', () => {
     expect(handled).toBe(101);
   });
 });
+
+describe('closing an application that was never initialised', () => {
+  it('warns about the buffered events and does not wait shutdownTimeoutMs for them', async () => {
+    const logger = new RecordingLogger();
+    const moduleRef = await Test.createTestingModule({
+      imports: [EventBusModule.forRoot({ logger, shutdownTimeoutMs: 60_000 })],
+    }).compile();
+    const bus = moduleRef.get(EventBus);
+    bus.publish('never.delivered');
+    // Before the fix this waited the whole 60 s shutdown timeout (and jest's 30 s test timeout failed it).
+    await moduleRef.close();
+    expect(logger.messages('warn')).toContainEqual(expect.stringMatching(/1 events were published but never delivered/));
+    expect(bus.isStarted).toBe(false);
+  });
+});
