@@ -13,9 +13,13 @@ import type { HandlerFailure } from './interfaces/handler-failure.interface.js';
 /** Events dispatched per macrotask before yielding, so timers and I/O keep turning under a flood. */
 const BATCH_SIZE = 2048;
 
-interface QueuedDelivery {
-  tracker: DeliveryTracker | undefined;
-  skipHandlers: ReadonlySet<string> | undefined;
+/** A queued event someone waits on (publishAndWait, transport deliveries): the rare, heavier case. */
+class TrackedDelivery {
+  constructor(
+    readonly envelope: Envelope,
+    readonly tracker: DeliveryTracker,
+    readonly skipHandlers: ReadonlySet<string> | undefined,
+  ) {}
 }
 
 /**
@@ -29,9 +33,7 @@ export class Dispatcher {
   readonly errors$ = new Subject<HandlerFailure>();
   readonly deadLetters$ = new Subject<HandlerFailure>();
 
-  private readonly queue = new FifoQueue<Envelope>();
-  /** Extra per-event state, only for events someone waits on (publishAndWait, transport deliveries). */
-  private readonly deliveries = new Map<EventEnvelope, QueuedDelivery>();
+  private readonly queue = new FifoQueue<Envelope | TrackedDelivery>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly scopedInstances = new WeakMap<EventEnvelope, Map<InstanceResolver, Promise<object>>>();
   private idleWaiters: (() => void)[] = [];
@@ -42,6 +44,11 @@ export class Dispatcher {
   private syncDepth = 0;
   private flushScheduled = false;
   private running = false;
+  /**
+   * True while a flush batch runs handlers: they then enter their envelope's async context with one
+   * `enterWith` each (restored when the batch ends) instead of a full `run()` per handler.
+   */
+  private inBatch = false;
 
   constructor(
     private readonly registry: HandlerRegistry,
@@ -80,8 +87,8 @@ export class Dispatcher {
   /** Queues an event and resolves with its DeliveryReport once every handler settled. */
   enqueueAndTrack(envelope: Envelope, skipHandlers?: ReadonlySet<string>): Promise<DeliveryReport> {
     return new Promise((resolve) => {
-      this.deliveries.set(envelope, { tracker: new DeliveryTracker(envelope, resolve), skipHandlers });
-      this.enqueue(envelope);
+      this.queue.push(new TrackedDelivery(envelope, new DeliveryTracker(envelope, resolve), skipHandlers));
+      if (!this.flushScheduled && this.running) this.scheduleFlush();
     });
   }
 
@@ -95,8 +102,9 @@ export class Dispatcher {
   unfinishedByHandler(): Map<string, number> {
     const counts = new Map<string, number>();
     const add = (label: string, n: number) => n > 0 && counts.set(label, (counts.get(label) ?? 0) + n);
-    for (const handler of this.registry.handlers()) add(handler.label, handler.inFlight + handler.waiting.length);
-    this.queue.forEach((envelope) => {
+    for (const handler of this.registry.handlers()) add(handler.label, handler.inFlight + (handler.waiting?.length ?? 0));
+    this.queue.forEach((item) => {
+      const envelope = item instanceof TrackedDelivery ? item.envelope : item;
       for (const handler of this.registry.resolve(envelope.name, envelope.payload)) add(handler.label, 1);
     });
     return counts;
@@ -120,10 +128,18 @@ export class Dispatcher {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (!this.running) return;
-    for (let budget = BATCH_SIZE; budget > 0; budget--) {
-      const envelope = this.queue.shift();
-      if (envelope === undefined) break;
-      this.dispatch(envelope);
+    const outerContext = this.context.getStore();
+    this.inBatch = true;
+    try {
+      for (let budget = BATCH_SIZE; budget > 0; budget--) {
+        const item = this.queue.shift();
+        if (item === undefined) break;
+        if (item instanceof TrackedDelivery) this.dispatch(item.envelope, item.tracker, item.skipHandlers, outerContext);
+        else this.dispatch(item, undefined, undefined, outerContext);
+      }
+    } finally {
+      this.inBatch = false;
+      this.context.enterWith(outerContext as EventEnvelope);
     }
     if (this.queue.length !== 0) {
       this.flushScheduled = true;
@@ -133,13 +149,18 @@ export class Dispatcher {
     }
   };
 
-  private dispatch(envelope: Envelope): void {
-    const delivery = this.deliveries.size === 0 ? undefined : this.deliveries.get(envelope);
-    if (delivery !== undefined) this.deliveries.delete(envelope);
-    if (this.events$.observed) this.emitSafely(this.events$, envelope);
+  private dispatch(
+    envelope: Envelope,
+    tracker: DeliveryTracker | undefined,
+    skip: ReadonlySet<string> | undefined,
+    outerContext: EventEnvelope | undefined,
+  ): void {
+    if (this.events$.observed) {
+      // Subscribers must not see the previous handler's context.
+      this.context.enterWith(outerContext as EventEnvelope);
+      this.emitSafely(this.events$, envelope);
+    }
     const handlers = this.registry.resolve(envelope.name, envelope.payload);
-    const tracker = delivery?.tracker;
-    const skip = delivery?.skipHandlers;
     if (tracker !== undefined) {
       let count = handlers.length;
       if (skip !== undefined) for (const h of handlers) if (skip.has(h.label)) count--;
@@ -150,7 +171,7 @@ export class Dispatcher {
       if (skip !== undefined && skip.has(handler.label)) continue;
       if (handler.inFlight >= handler.concurrency) {
         this.pending++;
-        handler.waiting.push({ envelope, tracker });
+        handler.waitingRuns().push({ envelope, tracker });
       } else {
         handler.inFlight++;
         this.attempt(handler, envelope, 1, tracker);
@@ -192,7 +213,12 @@ export class Dispatcher {
         return;
       }
       this.syncDepth++;
-      result = this.context.run(seen, handler.invoke, instance, seen.payload, seen);
+      if (this.inBatch) {
+        this.context.enterWith(seen);
+        result = handler.invoke(instance, seen.payload, seen);
+      } else {
+        result = this.context.run(seen, handler.invoke, instance, seen.payload, seen);
+      }
       this.syncDepth--;
     } catch (error) {
       this.syncDepth--;
@@ -252,11 +278,12 @@ export class Dispatcher {
       if (ok === undefined) tracker.skip();
       else tracker.settle(handler.label, ok, error);
     }
-    if (handler.waiting.length !== 0 && !handler.startingWaiting) {
+    const waiting = handler.waiting;
+    if (waiting !== undefined && waiting.length !== 0 && !handler.startingWaiting) {
       // A loop rather than recursion: a waiting run may finish synchronously and free the slot again.
       handler.startingWaiting = true;
-      while (handler.waiting.length !== 0 && handler.inFlight < handler.concurrency) {
-        const next = handler.waiting.shift()!;
+      while (waiting.length !== 0 && handler.inFlight < handler.concurrency) {
+        const next = waiting.shift()!;
         this.pending--;
         handler.inFlight++;
         this.attempt(handler, next.envelope, 1, next.tracker);

@@ -29,7 +29,8 @@ export class Handler {
   inFlight = 0;
   /** Set while this handler's waiting runs are being started, to avoid recursing through them. */
   startingWaiting = false;
-  readonly waiting = new FifoQueue<WaitingRun>();
+  /** Runs waiting for a free slot; created on first need (most handlers never wait). */
+  waiting: FifoQueue<WaitingRun> | undefined = undefined;
 
   readonly attempts: number;
   readonly concurrency: number;
@@ -62,6 +63,10 @@ export class Handler {
   }
 
   private readonly backoff: BackoffPolicy | undefined;
+
+  waitingRuns(): FifoQueue<WaitingRun> {
+    return (this.waiting ??= new FifoQueue<WaitingRun>());
+  }
 
   /** Delay before attempt `nextAttempt` (2, 3, ...). */
   delayBefore(nextAttempt: number): number {
