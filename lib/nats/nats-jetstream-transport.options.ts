@@ -57,6 +57,11 @@ export interface NatsJetStreamTransportOptions {
   streamConfig?: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
   /** Extra connection settings (user, pass, token, tls, name, ...). Reconnection is unlimited unless set here. */
   connectionOptions?: Partial<Omit<NodeConnectionOptions, 'servers'>>;
+  /**
+   * How long one pull request waits on the server for messages before the next one (min 1000). Lower
+   * means more idle requests; it does not delay delivery. Default 5000.
+   */
+  pullExpiresMs?: number;
   /** How long `app.close()` lets in-flight messages finish before releasing them to the server. Default 8000. */
   closeTimeoutMs?: number;
 }
@@ -81,6 +86,7 @@ export interface ResolvedNatsOptions {
   streamConfig: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
   connectionOptions: Partial<Omit<NodeConnectionOptions, 'servers'>>;
   closeTimeoutMs: number;
+  pullExpiresMs: number;
 }
 
 /** Stream and consumer names: what JetStream accepts in both (no '.', '*', '>', whitespace or path separators). */
@@ -137,7 +143,11 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     streamConfig: options.streamConfig ?? {},
     connectionOptions: options.connectionOptions ?? {},
     closeTimeoutMs: nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000),
+    pullExpiresMs: positive('pullExpiresMs', options.pullExpiresMs, 5000),
   };
+  if (resolved.pullExpiresMs < 1000) {
+    throw new NatsTransportConfigError(`NatsJetStreamTransport: pullExpiresMs must be at least 1000 (got ${resolved.pullExpiresMs}).`);
+  }
   if (resolved.ackWaitMs < 1000) {
     throw new NatsTransportConfigError(`NatsJetStreamTransport: ackWaitMs must be at least 1000 (got ${resolved.ackWaitMs}).`);
   }

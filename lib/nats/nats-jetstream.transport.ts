@@ -7,7 +7,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type ConsumerMessages,
+  type Consumer,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -56,7 +56,7 @@ interface Connected {
 
 /** Room left for headers when checking a payload against the server's max_payload. */
 const HEADER_ALLOWANCE = 4096;
-const RESTART_CONSUMING_MS = 1000;
+const RETRY_PULL_MS = 1000;
 const DEAD_LETTER_RETRY_MS = 1000;
 
 /**
@@ -79,12 +79,15 @@ export class NatsJetStreamTransport implements EventTransport {
   private readonly settled = new SettledHandlersMemory();
   /** Messages being handled, with when their handling started (to keep them alive with working()). */
   private readonly inFlight = new Map<JsMsg, number>();
-  private readonly slotWaiters: (() => void)[] = [];
+  /** Messages asked for by open pulls and not yet received (they have a handling slot reserved). */
+  private requested = 0;
+  private openPulls = 0;
+  private pullPaused = false;
   private inFlightDrained: (() => void) | undefined;
   private connection: Promise<Connected> | undefined;
   private nc: NatsConnection | undefined;
   private host: TransportHost | undefined;
-  private messages: ConsumerMessages | undefined;
+  private consumer: Consumer | undefined;
   private workingTimer: NodeJS.Timeout | undefined;
   private state: NatsConnectionState = 'idle';
   private lastError: string | undefined;
@@ -122,37 +125,63 @@ export class NatsJetStreamTransport implements EventTransport {
     const { js, jsm } = await this.connect();
     await this.ensureConsumer(jsm);
     if (this.closing) return;
+    this.consumer = await js.consumers.get(this.options.stream, this.options.group);
     const ackWaitMs = this.options.ackWaitMs;
     // Handling may take longer than the ack wait: tell the server we are still on it.
     this.workingTimer = setInterval(() => this.keepAlive(ackWaitMs / 3), Math.max(250, ackWaitMs / 3));
     this.workingTimer.unref();
-    void this.consume(js);
+    this.pump();
   }
 
-  private async consume(js: JetStreamClient): Promise<void> {
-    const { stream, group, concurrency, maxAckPending } = this.options;
-    while (!this.closing) {
-      try {
-        const consumer = await js.consumers.get(stream, group);
-        const messages = await consumer.consume({ max_messages: Math.min(maxAckPending, concurrency * 2) });
-        this.messages = messages;
-        if (this.closing) await messages.close();
-        for await (const msg of messages) {
-          if (this.inFlight.size >= concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-          if (this.closing) {
-            // Pulled but not started: give it back now rather than after the ack wait.
-            msg.nak();
-            continue;
-          }
-          void this.handle(msg);
-        }
-      } catch (error) {
-        if (this.closing) break;
-        this.logger.error(`NATS consumer ${group} on stream ${stream} stopped: ${String(error)}; restarting in ${RESTART_CONSUMING_MS}ms.`);
-      }
-      this.messages = undefined;
-      if (!this.closing) await delay(RESTART_CONSUMING_MS);
+  /**
+   * Asks for as many messages as there are free handling slots, never more: nothing waits in a local
+   * buffer (where its ack wait would run out), and closing has nothing pulled-but-unstarted to give back
+   * beyond what is on the wire. A new pull starts once half the slots are free, so pulls overlap handling.
+   */
+  private pump(): void {
+    if (this.closing || this.consumer === undefined || this.pullPaused) return;
+    const { concurrency } = this.options;
+    const refillAt = Math.max(1, Math.floor(concurrency / 2));
+    for (;;) {
+      const free = concurrency - this.inFlight.size - this.requested;
+      if (free <= 0 || (this.openPulls > 0 && free < refillAt)) return;
+      void this.pull(this.consumer, free);
     }
+  }
+
+  private async pull(consumer: Consumer, count: number): Promise<void> {
+    this.requested += count;
+    this.openPulls++;
+    let received = 0;
+    let failed = false;
+    try {
+      const messages = await consumer.fetch({ max_messages: count, expires: this.options.pullExpiresMs });
+      for await (const msg of messages) {
+        received++;
+        this.requested--;
+        if (this.closing) {
+          // Arrived while closing (it was on the wire): give it back now rather than after the ack wait.
+          release(msg);
+          continue;
+        }
+        void this.handle(msg);
+      }
+    } catch (error) {
+      failed = true;
+      if (!this.closing) {
+        this.logger.warn(`Pulling from NATS consumer ${this.options.group} on stream ${this.options.stream} failed: ${String(error)}; retrying.`);
+      }
+    } finally {
+      this.requested -= count - received;
+      this.openPulls--;
+    }
+    if (failed && !this.closing) {
+      // Disconnected or the consumer is gone: do not spin; try again shortly.
+      this.pullPaused = true;
+      await delay(RETRY_PULL_MS);
+      this.pullPaused = false;
+    }
+    this.pump();
   }
 
   private async handle(msg: JsMsg): Promise<void> {
@@ -164,8 +193,8 @@ export class NatsJetStreamTransport implements EventTransport {
       this.logger.error(`Could not finish handling NATS message ${msg.seq} on ${msg.subject}: ${String(error)}`);
     } finally {
       this.inFlight.delete(msg);
-      this.slotWaiters.shift()?.();
       if (this.inFlight.size === 0) this.inFlightDrained?.();
+      this.pump();
     }
   }
 
@@ -391,8 +420,7 @@ export class NatsJetStreamTransport implements EventTransport {
     this.closing = true;
     const deadline = Date.now() + this.options.closeTimeoutMs;
     this.state = this.nc === undefined ? 'closed' : 'closing';
-    await this.messages?.close().catch(() => undefined);
-    for (const wake of this.slotWaiters.splice(0)) wake();
+    // No new pulls from here; messages of open pulls that arrive meanwhile are released by the pull loop.
     if (this.inFlight.size !== 0) {
       const drained = new Promise<void>((resolve) => (this.inFlightDrained = resolve));
       if (!(await settlesWithin(drained, deadline - Date.now()))) {
@@ -400,7 +428,7 @@ export class NatsJetStreamTransport implements EventTransport {
           `${this.inFlight.size} NATS messages were still being handled after ${this.options.closeTimeoutMs}ms; ` +
             'released to the server for redelivery.',
         );
-        for (const msg of this.inFlight.keys()) msg.nak();
+        for (const msg of this.inFlight.keys()) release(msg);
       }
     }
     clearInterval(this.workingTimer);
@@ -414,7 +442,8 @@ export class NatsJetStreamTransport implements EventTransport {
     }
     const nc = this.nc;
     if (nc !== undefined && !nc.isClosed()) {
-      // drain() flushes acknowledgements; it cannot finish while disconnected, so close() after the deadline.
+      // drain() unsubscribes the open pulls and waits for what was already on the wire (released above),
+      // then flushes acknowledgements; it cannot finish while disconnected, so close() after the deadline.
       if (!(await settlesWithin(nc.drain(), Math.max(1000, deadline - Date.now())))) await nc.close().catch(() => undefined);
     }
     this.state = 'closed';
@@ -429,7 +458,7 @@ export class NatsJetStreamTransport implements EventTransport {
       ...(state === 'connected' && nc !== undefined ? { server: nc.getServer() } : {}),
       stream: this.options.stream,
       group: this.options.group,
-      consuming: this.messages !== undefined && !this.closing,
+      consuming: this.consumer !== undefined && !this.closing && !this.pullPaused,
       inFlight: this.inFlight.size,
       pendingPublishes: this.publisher.pending,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
@@ -446,6 +475,15 @@ const consoleLogger: LoggerService = {
   warn: (message: string) => console.warn(message),
   error: (message: string) => console.error(message),
 };
+
+/** Gives a message back for immediate redelivery; after the connection stopped publishing, the ack wait does it. */
+function release(msg: JsMsg): void {
+  try {
+    msg.nak();
+  } catch {
+    // Redelivered after the ack wait instead.
+  }
+}
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;

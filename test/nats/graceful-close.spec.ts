@@ -1,0 +1,117 @@
+import { Injectable, type INestApplication } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import type { NatsJetStreamTransport } from '../../lib/nats/index.js';
+import {
+  consumerIsIdle,
+  deferred,
+  deleteStreams,
+  describeWithNats,
+  eventually,
+  Progress,
+  rawConnection,
+  startApp,
+  transport,
+  uniqueNames,
+} from './support/nats-test-env.js';
+
+const describeNats = await describeWithNats();
+
+/** Holds every event until `gate` opens. */
+function gatedListener(gate: Promise<void>) {
+  @Injectable()
+  class MailListener {
+    readonly started = new Progress();
+    readonly handled: string[] = [];
+    @OnEvent('mail.send')
+    async handle(_payload: unknown, envelope: EventEnvelope) {
+      this.started.add();
+      await gate;
+      this.handled.push(envelope.id);
+    }
+  }
+  return MailListener;
+}
+
+@Injectable()
+class PromptListener {
+  readonly handled: string[] = [];
+  readonly progress = new Progress();
+  @OnEvent('mail.send')
+  handle(_payload: unknown, envelope: EventEnvelope) {
+    this.handled.push(envelope.id);
+    this.progress.add();
+  }
+}
+
+describeNats('NATS JetStream transport: graceful shutdown', () => {
+  let nc: NatsConnection;
+  const apps: INestApplication[] = [];
+  const streams: string[] = [];
+
+  beforeAll(async () => {
+    nc = await rawConnection();
+  });
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+
+  afterAll(async () => {
+    await deleteStreams(nc, ...streams);
+    await nc.close();
+  });
+
+  function names() {
+    const n = uniqueNames('close');
+    streams.push(n.stream, n.deadLetterStream);
+    return n;
+  }
+
+  it('finishes in-flight messages, releases pulled ones, and loses none', async () => {
+    const n = names();
+    const gate = deferred();
+    const Mail = gatedListener(gate.promise);
+    const closingTransport = transport(n, 'mailer', { concurrency: 4 });
+    const closing = await startApp(closingTransport, [Mail]);
+    const count = 20;
+    const ids = new Set<string>();
+    for (let i = 0; i < count; i++) ids.add(closing.get(EventPublisher).publish('mail.send', { i }).id);
+    await closing.get(Mail).started.reach(4);
+
+    const closed = closing.close();
+    await eventually(() => closingTransport.status().state === 'closing');
+    gate.resolve();
+    await closed;
+
+    const finishedBeforeClose = closing.get(Mail).handled;
+    expect(finishedBeforeClose).toHaveLength(4);
+    expect(closingTransport.status()).toMatchObject({ state: 'closed', inFlight: 0, pendingPublishes: 0 });
+
+    const survivor = await startApp(transport(n, 'mailer'), [PromptListener]);
+    apps.push(survivor);
+    await survivor.get(PromptListener).progress.reach(count - 4);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'mailer'));
+    const all = [...finishedBeforeClose, ...survivor.get(PromptListener).handled];
+    expect(all).toHaveLength(count);
+    expect(new Set(all)).toEqual(ids);
+  });
+
+  it('releases messages still running at closeTimeoutMs to another instance', async () => {
+    const n = names();
+    const never = new Promise<void>(() => undefined);
+    const Mail = gatedListener(never);
+    const stuckTransport: NatsJetStreamTransport = transport(n, 'mailer', { concurrency: 2, closeTimeoutMs: 300 });
+    const stuck = await startApp(stuckTransport, [Mail], { shutdownTimeoutMs: 2000 });
+    const ids = new Set([0, 1, 2].map((i) => stuck.get(EventPublisher).publish('mail.send', { i }).id));
+    await stuck.get(Mail).started.reach(2);
+    await stuck.close();
+
+    const survivor = await startApp(transport(n, 'mailer'), [PromptListener]);
+    apps.push(survivor);
+    await survivor.get(PromptListener).progress.reach(3);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'mailer'));
+    expect(new Set(survivor.get(PromptListener).handled)).toEqual(ids);
+    expect(stuck.get(Mail).handled).toHaveLength(0);
+  });
+});
