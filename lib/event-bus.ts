@@ -103,7 +103,13 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       return Promise.reject(error);
     }
     if (this.transport !== undefined) {
-      return this.send(envelope).then(() => ({ envelope, handled: 0, failed: [] }));
+      let sending: Promise<void>;
+      try {
+        sending = this.send(envelope); // prepare() throws synchronously for a payload the transport refuses
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return sending.then(() => ({ envelope, handled: 0, failed: [] }));
     }
     // Handlers are known once registration ran: waiting must not hang start-up until bootstrap.
     if (this.handlersRegistered && !this.started) this.startDispatching();
