@@ -49,7 +49,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly maxBuffered: number;
   private readonly maxQueued: number;
   private readonly shutdownTimeoutMs: number;
-  private readonly listeners = new Map<Function, Map<EventSelector, Handler>>();
+  /** `on()` registrations by listener: one Handler (the usual case), or several for several events. */
+  private readonly listeners = new Map<Function, Handler | Handler[]>();
   private readonly sends = new Set<Promise<void>>();
   private handlerSequence = 0;
   private handlersRegistered = false;
@@ -185,19 +186,15 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
    * Adds a listener at run time; returns a function that removes it. The same listener added twice
    * for the same event is one registration.
    */
-  on<TPayload = any>(selector: EventSelector, listener: EventListener<TPayload>, options: HandlerOptions<TPayload> = {}): () => void {
+  on<TPayload = any>(selector: EventSelector, listener: EventListener<TPayload>, options: HandlerOptions<TPayload> = NO_OPTIONS): () => void {
     const problem = selectorProblem(selector);
     if (problem !== undefined) throw new InvalidEventError(`EventBus.on(): ${problem}.`);
     if (typeof listener !== 'function') throw new InvalidEventError('EventBus.on(): the listener must be a function.');
-    let bySelector = this.listeners.get(listener);
-    if (bySelector === undefined) {
-      bySelector = new Map();
-      this.listeners.set(listener, bySelector);
-    }
-    if (!bySelector.has(selector)) {
-      const invoke: HandlerInvoker = (_instance, payload, envelope) => listener(payload as TPayload, envelope as EventEnvelope<TPayload>);
-      const handler = this.createHandler(listener.name || 'anonymous listener', listener, invoke, undefined, undefined, options);
-      bySelector.set(selector, handler);
+    const existing = this.listeners.get(listener);
+    if (findListenerHandler(existing, selector) === undefined) {
+      const handler = this.createHandler(listener.name || 'anonymous listener', listener, callListener, listener, undefined, options);
+      handler.selector = selector;
+      this.listeners.set(listener, existing === undefined ? handler : Array.isArray(existing) ? [...existing, handler] : [existing, handler]);
       this.registry.add(selector, handler);
     }
     return () => this.off(selector, listener);
@@ -205,11 +202,12 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Removes a listener added with `on()`. */
   off(selector: EventSelector, listener: EventListener): void {
-    const bySelector = this.listeners.get(listener);
-    const handler = bySelector?.get(selector);
+    const existing = this.listeners.get(listener);
+    const handler = findListenerHandler(existing, selector);
     if (handler === undefined) return;
-    bySelector!.delete(selector);
-    if (bySelector!.size === 0) this.listeners.delete(listener);
+    const rest = Array.isArray(existing) ? existing.filter((h) => h !== handler) : [];
+    if (rest.length === 0) this.listeners.delete(listener);
+    else this.listeners.set(listener, rest.length === 1 ? rest[0] : rest);
     this.registry.remove(handler, selector);
   }
 
@@ -378,6 +376,18 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       },
     };
   }
+}
+
+/** Shared by every `on()` without options, so a listener costs no options object. */
+const NO_OPTIONS: HandlerOptions = Object.freeze({});
+
+/** How an `on()` listener is called: the listener itself is the Handler's instance. */
+const callListener: HandlerInvoker = (listener: EventListener, payload, envelope) => listener(payload, envelope);
+
+function findListenerHandler(existing: Handler | Handler[] | undefined, selector: EventSelector): Handler | undefined {
+  if (existing === undefined) return undefined;
+  if (!Array.isArray(existing)) return existing.selector === selector ? existing : undefined;
+  return existing.find((h) => h.selector === selector);
 }
 
 function isClassInstance(value: unknown): value is object {

@@ -3,13 +3,10 @@ import { compilePattern, describeEventName, eventNameOfClass, isPattern, type Ev
 import type { Handler } from './handler.js';
 import type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
 
-interface Subscription {
-  selector: EventSelector;
-  handler: Handler;
-}
-
-interface PatternSubscription extends Subscription {
+interface PatternSubscription {
+  pattern: string;
   matches: (name: EventName) => boolean;
+  handler: Handler;
 }
 
 const NO_HANDLERS: readonly Handler[] = Object.freeze([]);
@@ -22,40 +19,44 @@ const MAX_CACHED_NAMES = 10_000;
  * costs a map lookup and work proportional to that event's handlers, never to all handlers.
  */
 export class HandlerRegistry {
-  private readonly byName = new Map<EventName, Subscription[]>();
-  private readonly byClass = new Map<EventClass, Subscription[]>();
+  private readonly byName = new Map<EventName, Handler[]>();
+  private readonly byClass = new Map<EventClass, Handler[]>();
   private readonly patterns: PatternSubscription[] = [];
-  private readonly all: Subscription[] = [];
+  /** Every subscription in registration order, as two parallel arrays (no object per subscription). */
+  private readonly allSelectors: EventSelector[] = [];
+  private readonly allHandlers: Handler[] = [];
 
   private readonly resolvedByName = new Map<EventName, readonly Handler[]>();
   private readonly resolvedByClass = new Map<Function, Map<EventName, readonly Handler[]>>();
   private readonly classNames = new Map<Function, string>();
 
   add(selector: EventSelector, handler: Handler): void {
-    const subscription: Subscription = { selector, handler };
     if (typeof selector === 'function') {
-      push(this.byClass, selector, subscription);
+      push(this.byClass, selector, handler);
     } else if (typeof selector === 'string' && isPattern(selector)) {
-      this.patterns.push({ ...subscription, matches: compilePattern(selector) });
+      this.patterns.push({ pattern: selector, matches: compilePattern(selector), handler });
     } else {
-      push(this.byName, selector, subscription);
+      push(this.byName, selector, handler);
     }
-    this.all.push(subscription);
+    this.allSelectors.push(selector);
+    this.allHandlers.push(handler);
     this.invalidate();
   }
 
-  /** Removes the subscriptions of `handler` (all of them, or only the one for `selector`). */
-  remove(handler: Handler, selector?: EventSelector): void {
-    const keep = (s: Subscription) => s.handler !== handler || (selector !== undefined && s.selector !== selector);
-    for (const map of [this.byName, this.byClass] as Map<unknown, Subscription[]>[]) {
-      for (const [key, list] of map) {
-        const kept = list.filter(keep);
-        if (kept.length === 0) map.delete(key);
-        else map.set(key, kept);
+  /** Removes the subscription of `handler` to `selector`. */
+  remove(handler: Handler, selector: EventSelector): void {
+    if (typeof selector === 'function') pull(this.byClass, selector, handler);
+    else if (typeof selector === 'string' && isPattern(selector)) {
+      const index = this.patterns.findIndex((p) => p.handler === handler && p.pattern === selector);
+      if (index !== -1) this.patterns.splice(index, 1);
+    } else pull(this.byName, selector, handler);
+    for (let i = 0; i < this.allHandlers.length; i++) {
+      if (this.allHandlers[i] === handler && this.allSelectors[i] === selector) {
+        this.allHandlers.splice(i, 1);
+        this.allSelectors.splice(i, 1);
+        break;
       }
     }
-    retain(this.patterns, keep);
-    retain(this.all, keep);
     this.invalidate();
   }
 
@@ -100,23 +101,26 @@ export class HandlerRegistry {
   /** String names and patterns subscribed to (class subscriptions under their event names). */
   subscribedNames(): string[] {
     const names = new Set<string>();
-    for (const s of this.all) {
-      if (typeof s.selector === 'string') names.add(s.selector);
-      else if (typeof s.selector === 'function') names.add(this.nameOfClass(s.selector));
+    for (const selector of this.allSelectors) {
+      if (typeof selector === 'string') names.add(selector);
+      else if (typeof selector === 'function') names.add(this.nameOfClass(selector));
     }
     return [...names];
   }
 
   list(): RegisteredHandler[] {
-    return this.all.map((s) => ({
-      event: typeof s.selector === 'function' ? describeEventName(s.selector) : s.selector,
-      handler: s.handler.label,
-      options: s.handler.options,
-    }));
+    return this.allHandlers.map((handler, i) => {
+      const selector = this.allSelectors[i];
+      return {
+        event: typeof selector === 'function' ? describeEventName(selector) : selector,
+        handler: handler.label,
+        options: handler.options,
+      };
+    });
   }
 
   handlers(): Handler[] {
-    return [...new Set(this.all.map((s) => s.handler))];
+    return [...new Set(this.allHandlers)];
   }
 
   private resolveForClass(ctor: Function, name: EventName): readonly Handler[] {
@@ -135,8 +139,8 @@ export class HandlerRegistry {
 
   private collect(name: EventName, ctor: Function | undefined): readonly Handler[] {
     const found: Handler[] = [];
-    const add = (list: Subscription[] | undefined) => {
-      if (list !== undefined) for (const s of list) found.push(s.handler);
+    const add = (list: Handler[] | undefined) => {
+      if (list !== undefined) found.push(...list);
     };
     add(this.byName.get(name));
     for (const p of this.patterns) if (p.matches(name)) found.push(p.handler);
@@ -156,14 +160,16 @@ export class HandlerRegistry {
   }
 }
 
-function push<K>(map: Map<K, Subscription[]>, key: K, subscription: Subscription): void {
+function push<K>(map: Map<K, Handler[]>, key: K, handler: Handler): void {
   const list = map.get(key);
-  if (list === undefined) map.set(key, [subscription]);
-  else list.push(subscription);
+  if (list === undefined) map.set(key, [handler]);
+  else list.push(handler);
 }
 
-function retain<T>(list: T[], keep: (item: T) => boolean): void {
-  let j = 0;
-  for (let i = 0; i < list.length; i++) if (keep(list[i])) list[j++] = list[i];
-  list.length = j;
+function pull<K>(map: Map<K, Handler[]>, key: K, handler: Handler): void {
+  const list = map.get(key);
+  const index = list === undefined ? -1 : list.indexOf(handler);
+  if (index === -1) return;
+  if (list!.length === 1) map.delete(key);
+  else list!.splice(index, 1);
 }

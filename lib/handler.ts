@@ -1,7 +1,8 @@
 import type { EventEnvelope } from './event-envelope.js';
+import type { EventSelector } from './event-name.js';
 import { FifoQueue } from './fifo-queue.js';
 import type { HandlerOptions } from './interfaces/handler-options.interface.js';
-import type { BackoffPolicy } from './interfaces/retry-policy.interface.js';
+import type { RetryPolicy } from './interfaces/retry-policy.interface.js';
 
 /** Resolves the instance a handler runs on for one event (request-scoped / durable providers). */
 export type InstanceResolver = (envelope: EventEnvelope) => Promise<object>;
@@ -29,10 +30,11 @@ export class Handler {
   inFlight = 0;
   /** Set while this handler's waiting runs are being started, to avoid recursing through them. */
   startingWaiting = false;
+  /** For an `on()` listener: the one event it was added for (set semantics of on/off). */
+  selector: EventSelector | undefined = undefined;
   /** Runs waiting for a free slot; created on first need (most handlers never wait). */
   waiting: FifoQueue<WaitingRun> | undefined = undefined;
 
-  readonly attempts: number;
   readonly concurrency: number;
   readonly priority: number;
   readonly filter: HandlerOptions['filter'];
@@ -53,16 +55,19 @@ export class Handler {
     /** Registration order, to keep sorting stable. */
     readonly sequence: number,
   ) {
-    const retry = options.retry ?? defaults.retry;
-    this.attempts = Math.max(1, Math.floor(retry?.attempts ?? 1));
-    this.backoff = retry?.backoff;
+    this.retry = options.retry ?? defaults.retry;
     const concurrency = options.concurrency ?? defaults.concurrency;
     this.concurrency = concurrency === undefined || concurrency <= 0 ? Infinity : Math.floor(concurrency);
     this.priority = options.priority ?? 0;
     this.filter = options.filter;
   }
 
-  private readonly backoff: BackoffPolicy | undefined;
+  private readonly retry: RetryPolicy | undefined;
+
+  /** Total tries, the first included. */
+  get attempts(): number {
+    return Math.max(1, Math.floor(this.retry?.attempts ?? 1));
+  }
 
   waitingRuns(): FifoQueue<WaitingRun> {
     return (this.waiting ??= new FifoQueue<WaitingRun>());
@@ -70,7 +75,7 @@ export class Handler {
 
   /** Delay before attempt `nextAttempt` (2, 3, ...). */
   delayBefore(nextAttempt: number): number {
-    const backoff = this.backoff;
+    const backoff = this.retry?.backoff;
     if (backoff === undefined) return 0;
     const factor = backoff.factor ?? 2;
     let delay = backoff.initialDelayMs * Math.pow(factor, nextAttempt - 2);
