@@ -55,7 +55,10 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private handlerSequence = 0;
   private handlersRegistered = false;
   private started = false;
+  /** Shutdown began: publishes from outside handlers are refused. */
   private closed = false;
+  /** Shutdown finished: every publish is refused. */
+  private stopped = false;
   private shutdownPromise: Promise<void> | undefined;
 
   /** Every event of this process, emitted at dispatch (never inside `publish`). */
@@ -137,14 +140,15 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
           'Use publish("order.placed", payload), or publish(new OrderPlaced(...)) with a class.',
       );
     }
-    if (this.closed) throw new EventBusClosedError(describeEventName(name));
+    // While shutdown drains, handlers still running may publish their follow-ups (they are drained too).
+    const parent = this.dispatcher.currentEnvelope();
+    if (this.closed && (this.stopped || parent === undefined)) throw new EventBusClosedError(describeEventName(name));
     const queued = this.dispatcher.queued;
     if (!this.started) {
       if (queued >= this.maxBuffered) throw new BufferOverflowError(describeEventName(name), this.maxBuffered);
     } else if (queued >= this.maxQueued) {
       throw new BackpressureError(describeEventName(name), this.maxQueued);
     }
-    const parent = this.dispatcher.currentEnvelope();
     const sequence = this.ids.nextSequence(this.ids.now());
     return new Envelope(
       this.ids,
@@ -325,6 +329,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       );
       this.dispatcher.abandon();
     }
+    this.stopped = true;
   }
 
   private whenSettled(): Promise<void> {

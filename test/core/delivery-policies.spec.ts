@@ -318,6 +318,28 @@ describe('start-up and shutdown', () => {
     expect(log).toEqual(['handler finished, database open: true', 'database closed']);
   });
 
+  it('lets handlers still running during shutdown publish follow-ups, and drains those too', async () => {
+    const gate = deferred();
+    const completed: string[] = [];
+    app = await createApp({});
+    app.bus.on('step.one', async () => {
+      await gate.promise;
+      app!.events.publish('step.two');
+    });
+    app.bus.on('step.two', () => void completed.push('step.two'));
+    app.events.publish('step.one');
+    await nextMacrotask();
+    const { bus, events } = app;
+    const closing = app.close();
+    app = undefined;
+    await nextMacrotask();
+    expect(() => events.publish('from.outside')).toThrow(/shutting down/);
+    gate.resolve();
+    await closing;
+    expect(completed).toEqual(['step.two']);
+    expect(() => bus.publish('after.close')).toThrow(/shutting down/);
+  });
+
   it('gives up after shutdownTimeoutMs and logs what it could not finish, by handler', async () => {
     const logger = new RecordingLogger();
     app = await createApp({}, { logger, shutdownTimeoutMs: 20 });
