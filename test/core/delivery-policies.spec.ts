@@ -322,9 +322,10 @@ describe('start-up and shutdown', () => {
     const gate = deferred();
     const completed: string[] = [];
     app = await createApp({});
+    const publisher = app.events;
     app.bus.on('step.one', async () => {
       await gate.promise;
-      app!.events.publish('step.two');
+      publisher.publish('step.two');
     });
     app.bus.on('step.two', () => void completed.push('step.two'));
     app.events.publish('step.one');
