@@ -1,0 +1,138 @@
+// The codec and signer alone (no server): what goes on the wire and what a consumer refuses.
+import { headers } from '@nats-io/transport-node';
+import type { EventEnvelope } from '../../lib/index.js';
+import { InvalidEventError } from '../../lib/index.js';
+import { EnvelopeCodec, HEADER } from '../../lib/nats/envelope-codec.js';
+import { PoisonMessageError } from '../../lib/nats/index.js';
+import { MessageSigner } from '../../lib/nats/message-signer.js';
+
+const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
+
+function envelope(overrides: Partial<EventEnvelope> = {}): EventEnvelope {
+  return {
+    id: '0001-abc',
+    name: 'order.placed',
+    payload: { orderId: 1 },
+    occurredAt: new Date(1_700_000_000_000),
+    correlationId: 'corr',
+    attempt: 1,
+    headers: {},
+    ...overrides,
+  };
+}
+
+function poison(fn: () => unknown): PoisonMessageError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PoisonMessageError) return error;
+    throw error;
+  }
+  throw new Error('expected a PoisonMessageError');
+}
+
+describe('EnvelopeCodec', () => {
+  const codec = new EnvelopeCodec('events', 1024, undefined);
+
+  it('round-trips every envelope field, headers with unusual characters included', () => {
+    const original = envelope({
+      name: 'order placed/€',
+      causationId: 'cause:1',
+      correlationId: 'a\nb',
+      headers: { tenant: 'acme', note: 'line1\r\nline2', 'ü': 'ö' },
+      payload: { nested: [1, 'two', null], s: 'é' },
+    });
+    const encoded = codec.encode(original);
+    expect(codec.decode({ headers: encoded.headers, data: encoded.body })).toEqual({
+      id: '0001-abc',
+      name: 'order placed/€',
+      payload: { nested: [1, 'two', null], s: 'é' },
+      occurredAt: 1_700_000_000_000,
+      correlationId: 'a\nb',
+      causationId: 'cause:1',
+      headers: { tenant: 'acme', note: 'line1\r\nline2', 'ü': 'ö' },
+    });
+  });
+
+  it('routes valid names to <prefix>.<name> and encodes the others into one subject token', () => {
+    expect(codec.subjectFor('order.placed')).toBe('events.order.placed');
+    expect(codec.subjectFor('order placed')).toBe(`events._.${Buffer.from('order placed').toString('base64url')}`);
+    expect(codec.subjectFor('a..b')).toMatch(/^events\._\.[A-Za-z0-9_-]+$/);
+    expect(codec.subjectFor('a.>')).toMatch(/^events\._\./);
+  });
+
+  it('keeps an undefined payload undefined', () => {
+    const encoded = codec.encode(envelope({ payload: undefined }));
+    expect(encoded.body).toHaveLength(0);
+    expect(codec.decode({ headers: encoded.headers, data: encoded.body }).payload).toBeUndefined();
+  });
+
+  it('refuses what JSON cannot carry, and payloads over the limit (also the server limit)', () => {
+    expect(() => codec.encode(envelope({ payload: { n: 1n } }))).toThrow(InvalidEventError);
+    expect(() => codec.encode(envelope({ payload: Symbol('x') }))).toThrow(InvalidEventError);
+    expect(() => codec.encode(envelope({ payload: 'x'.repeat(2000) }))).toThrow(/over the 1024-byte limit/);
+    expect(() => codec.encode(envelope({ payload: 'x'.repeat(600) }), 500)).toThrow(/over the 500-byte limit/);
+  });
+
+  it('names the reason of each malformed message', () => {
+    const good = codec.encode(envelope());
+    const withHeader = (name: string, value: string | undefined) => {
+      const h = headers();
+      for (const key of good.headers.keys()) if (key !== name) h.set(key, good.headers.get(key));
+      if (value !== undefined) h.set(name, value);
+      return h;
+    };
+    const data = good.body;
+    expect(poison(() => codec.decode({ headers: undefined, data })).reason).toBe('malformed');
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.id, undefined), data })).message).toMatch(/Nats-Msg-Id/);
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.name, undefined), data })).message).toMatch(/missing Eb-Name/);
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.name, '%E0%A4%A'), data })).message).toMatch(/not URI-encoded/);
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.occurredAt, 'yesterday'), data })).message).toMatch(/Eb-Occurred-At/);
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.correlationId, undefined), data })).message).toMatch(/Eb-Correlation-Id/);
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.headers, encodeURIComponent('[1]')), data })).message).toMatch(/JSON object/);
+    expect(poison(() => codec.decode({ headers: withHeader(HEADER.headers, encodeURIComponent('{"a":1}')), data })).message).toMatch(/"a" is not a string/);
+    expect(poison(() => codec.decode({ headers: good.headers, data: new TextEncoder().encode('{oops') })).message).toMatch(/not valid JSON/);
+    expect(poison(() => codec.decode({ headers: good.headers, data: new Uint8Array([0xff, 0xfe]) })).message).toMatch(/UTF-8/);
+    expect(poison(() => codec.decode({ headers: good.headers, data: new Uint8Array(2048) })).reason).toBe('too-large');
+  });
+
+  it('refuses "__proto__" keys anywhere in the payload or headers', () => {
+    const good = codec.encode(envelope());
+    const body = new TextEncoder().encode('{"deep":[{"__proto__":{"isAdmin":true}}]}');
+    expect(poison(() => codec.decode({ headers: good.headers, data: body })).message).toMatch(/__proto__/);
+    // A mere mention in a value is fine.
+    const harmless = new TextEncoder().encode('{"text":"__proto__"}');
+    expect(codec.decode({ headers: good.headers, data: harmless }).payload).toEqual({ text: '__proto__' });
+  });
+});
+
+describe('EnvelopeCodec with a signing key', () => {
+  const signed = new EnvelopeCodec('events', 1024, new MessageSigner(KEY));
+
+  it('accepts what it signed, and refuses unsigned, wrongly signed and altered messages', () => {
+    const encoded = signed.encode(envelope());
+    expect(signed.decode({ headers: encoded.headers, data: encoded.body }).id).toBe('0001-abc');
+
+    const unsigned = new EnvelopeCodec('events', 1024, undefined).encode(envelope());
+    expect(poison(() => signed.decode({ headers: unsigned.headers, data: unsigned.body })).reason).toBe('unsigned');
+
+    const otherKey = new EnvelopeCodec('events', 1024, new MessageSigner(Buffer.from('another key of 32 bytes length!!'))).encode(envelope());
+    expect(poison(() => signed.decode({ headers: otherKey.headers, data: otherKey.body })).reason).toBe('forged');
+
+    const altered = new TextEncoder().encode('{"orderId":2}');
+    expect(poison(() => signed.decode({ headers: encoded.headers, data: altered })).reason).toBe('forged');
+
+    // Moving a signature to another event (a different id) breaks it too: every envelope field is signed.
+    const other = signed.encode(envelope({ id: '0002-xyz' }));
+    encoded.headers.set(HEADER.signature, other.headers.get(HEADER.signature));
+    expect(poison(() => signed.decode({ headers: encoded.headers, data: encoded.body })).reason).toBe('forged');
+  });
+
+  it('treats a garbage signature as forged, whatever its length', () => {
+    const encoded = signed.encode(envelope());
+    for (const garbage of ['x', 'AAAA', 'not base64 at all!', 'A'.repeat(500)]) {
+      encoded.headers.set(HEADER.signature, garbage);
+      expect(poison(() => signed.decode({ headers: encoded.headers, data: encoded.body })).reason).toBe('forged');
+    }
+  });
+});

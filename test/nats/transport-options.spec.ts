@@ -1,0 +1,38 @@
+import { NatsJetStreamTransport, NatsTransportConfigError } from '../../lib/nats/index.js';
+import { redeliveryDelay, resolveNatsOptions } from '../../lib/nats/nats-jetstream-transport.options.js';
+
+const base = { servers: 'nats://127.0.0.1:4222', stream: 'EVENTS', group: 'orders-service' };
+
+describe('NatsJetStreamTransport options', () => {
+  it('derives subjects and dead-letter names from the stream', () => {
+    expect(resolveNatsOptions(base)).toMatchObject({
+      servers: ['nats://127.0.0.1:4222'],
+      subjectPrefix: 'EVENTS',
+      deadLetterStream: 'EVENTS_DEAD_LETTERS',
+      deadLetterSubjectPrefix: 'EVENTS_dead_letters',
+      ackWaitMs: 30_000,
+      maxDeliveries: 5,
+    });
+  });
+
+  it.each([
+    [{ stream: 'my.events' }, /`stream` must be a non-empty name/],
+    [{ group: '' }, /`group` must be a non-empty name/],
+    [{ servers: [] }, /`servers` must be a URL/],
+    [{ subjectPrefix: 'events.*' }, /`subjectPrefix` must be a NATS subject without wildcards/],
+    [{ deadLetterSubjectPrefix: 'EVENTS.dead' }, /would land in the event stream/],
+    [{ deadLetterStream: 'EVENTS' }, /must differ from `stream`/],
+    [{ ackWaitMs: 500 }, /ackWaitMs must be at least 1000/],
+    [{ maxDeliveries: 0 }, /`maxDeliveries` must be a positive number/],
+    [{ signingKey: 'short' }, /at least 16 bytes/],
+    [{ pullExpiresMs: 10 }, /pullExpiresMs must be at least 1000/],
+  ])('refuses %j with a message that says what to change', (override, message) => {
+    expect(() => new NatsJetStreamTransport({ ...base, ...(override as object) })).toThrow(NatsTransportConfigError);
+    expect(() => new NatsJetStreamTransport({ ...base, ...(override as object) })).toThrow(message);
+  });
+
+  it('spaces redeliveries out exponentially, capped', () => {
+    const backoff = { initialDelayMs: 100, factor: 3, maxDelayMs: 1000 };
+    expect([1, 2, 3, 4].map((delivery) => redeliveryDelay(backoff, delivery))).toEqual([100, 300, 900, 1000]);
+  });
+});
