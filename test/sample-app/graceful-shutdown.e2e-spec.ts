@@ -8,13 +8,23 @@ import { refusesPublish } from './refuses-publish.js';
 import { startSampleApp } from './start-sample-app.js';
 
 describe('sample order service: shutdown', () => {
+  /** Lets the gated listener finish; also called after the test, so a failure cannot leave the app open. */
+  let release: () => void = () => undefined;
+  let closing: Promise<unknown> | undefined;
+  let closeApp: () => Promise<unknown> = async () => undefined;
+
+  afterEach(async () => {
+    release();
+    await (closing ?? closeApp());
+  });
+
   it('closes cleanly with events in flight: refuses new orders with 503, finishes the accepted ones first', async () => {
     // Real (short) mail latency, so confirmations are genuinely in flight when the service closes.
     const { app, http, bus, logs } = await startSampleApp({ emailLatencyMs: 5 });
+    closeApp = () => app.close();
     const mailer = app.get(Mailer);
     const orders = app.get(OrderStore);
     const deadLetters = app.get(DeadLetterStore);
-    let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let slowRunsFinished = 0;
     // Holds shutdown open until the test has looked at it.
@@ -25,7 +35,7 @@ describe('sample order service: shutdown', () => {
     for (const item of ['Coffee', 'Tea', 'Croissant']) await http.post('/orders').send({ item, quantity: 1 }).expect(201);
 
     let closed = false;
-    const closing = app.close().then(() => (closed = true));
+    closing = app.close().then(() => (closed = true));
     for (let turn = 0; turn < 1000 && !refusesPublish(bus); turn++) await nextTurn();
     expect(refusesPublish(bus)).toBe(true);
 

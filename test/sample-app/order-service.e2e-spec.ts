@@ -8,12 +8,15 @@ import { startSampleApp, type RunningSampleApp } from './start-sample-app.js';
 
 describe('sample order service (HTTP, end to end)', () => {
   let running: RunningSampleApp;
+  /** Lets a gated listener finish; called after each test too, so a failing test cannot hang the others. */
+  let release: () => void = () => undefined;
 
   beforeEach(async () => {
     running = await startSampleApp();
   });
 
   afterEach(async () => {
+    release();
     await running.app.close();
   });
 
@@ -25,7 +28,6 @@ describe('sample order service (HTTP, end to end)', () => {
 
   it('answers 201 {id, status: placed} before slow listeners finish', async () => {
     const { http, bus, app } = running;
-    let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let slowListenerFinished = false;
     // A listener that cannot finish until the test lets it: if POST /orders waited for listeners, it would hang.
