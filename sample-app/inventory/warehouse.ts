@@ -8,21 +8,30 @@ export type Reservation = { reserved: true; remaining: number } | { reserved: fa
 @Injectable()
 export class Warehouse {
   private readonly stock: Map<string, number>;
+  /** Each order's outcome, so a retried reservation is answered again instead of taking stock twice. */
+  private readonly reservations = new Map<number, Reservation>();
   private outage = false;
 
   constructor(@Inject(SAMPLE_CONFIG) config: SampleConfig) {
     this.stock = new Map(Object.entries(config.initialStock));
   }
 
-  /** Takes `quantity` units out of stock. Throws WarehouseUnavailableError during an outage. */
-  reserve(item: string, quantity: number): Reservation {
+  /**
+   * Takes `quantity` units out of stock for an order, once: asking again for the same order (a retry)
+   * returns the first outcome. Throws WarehouseUnavailableError during an outage.
+   */
+  reserve(orderId: number, item: string, quantity: number): Reservation {
     if (this.outage) throw new WarehouseUnavailableError();
+    const earlier = this.reservations.get(orderId);
+    if (earlier !== undefined) return earlier;
     const available = this.stock.get(item) ?? 0;
-    if (available < quantity) {
-      return { reserved: false, reason: `Only ${available} ${item} in stock, ${quantity} ordered.` };
-    }
-    this.stock.set(item, available - quantity);
-    return { reserved: true, remaining: available - quantity };
+    const reservation: Reservation =
+      available < quantity
+        ? { reserved: false, reason: `Only ${available} ${item} in stock, ${quantity} ordered.` }
+        : { reserved: true, remaining: available - quantity };
+    if (reservation.reserved) this.stock.set(item, reservation.remaining);
+    this.reservations.set(orderId, reservation);
+    return reservation;
   }
 
   setOutage(on: boolean): void {
