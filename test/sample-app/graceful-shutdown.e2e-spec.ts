@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { firstValueFrom } from 'rxjs';
 import { Mailer } from '../../sample-app/email/mailer.js';
 import { DeadLetterStore } from '../../sample-app/event-monitor/dead-letter.store.js';
 import { OrderPlaced } from '../../sample-app/events/order-placed.event.js';
+import { Warehouse } from '../../sample-app/inventory/warehouse.js';
 import { OrderStore } from '../../sample-app/orders/order.store.js';
 import { refusesPublish } from './refuses-publish.js';
 import { startSampleApp } from './start-sample-app.js';
@@ -12,6 +14,10 @@ describe('sample order service: shutdown', () => {
   let release: () => void = () => undefined;
   let closing: Promise<unknown> | undefined;
   let closeApp: () => Promise<unknown> = async () => undefined;
+
+  beforeEach(() => {
+    closing = undefined;
+  });
 
   afterEach(async () => {
     release();
@@ -58,5 +64,30 @@ describe('sample order service: shutdown', () => {
     ]);
     expect(deadLetters.list()).toEqual([]);
     expect(logs.messages('error')).toEqual([]);
+  });
+
+  it('lets a handler that is retrying when the app closes finish its work, follow-up events included', async () => {
+    // Retries every millisecond, far more times than needed: the outage ends while the app is closing.
+    const { app, http, bus } = await startSampleApp({
+      retry: { attempts: 100_000, initialDelayMs: 1, maxDelayMs: 1 },
+      shutdownTimeoutMs: 20_000,
+    });
+    closeApp = () => app.close();
+    const orders = app.get(OrderStore);
+    await http.post('/admin/inventory/outage').send({ on: true }).expect(200);
+    const firstFailure = firstValueFrom(bus.errors$);
+    await http.post('/orders').send({ item: 'Croissant', quantity: 2 }).expect(201);
+    expect((await firstFailure).handler).toBe('InventoryListener.reserveStock');
+
+    closing = app.close();
+    for (let turn = 0; turn < 1000 && !refusesPublish(bus); turn++) await nextTurn();
+    expect(refusesPublish(bus)).toBe(true);
+    await http.post('/admin/inventory/outage').send({ on: false }).expect(200);
+    await closing;
+
+    // The retry that succeeded published order.reserved during shutdown, and it was delivered.
+    expect(orders.find(1)?.status).toBe('reserved');
+    expect(app.get(Warehouse).status().stock.Croissant).toBe(10);
+    expect(app.get(DeadLetterStore).list()).toEqual([]);
   });
 });
