@@ -135,3 +135,35 @@ export function fmtRatio(value: number): string {
   if (value >= 10) return `${value.toFixed(1)}×`;
   return `${value.toFixed(2)}×`;
 }
+
+// ------------------------------------------------------------------ promise hooks
+
+/** Something that can switch its AsyncLocalStorage off (and switches it back on by itself on next use). */
+interface Disableable {
+  disable(): void;
+}
+
+const storages = new Set<Disableable>();
+let keepHooks = false;
+
+/** Registers an AsyncLocalStorage that `quiesce()` switches off between samples. */
+export function trackStorage(storage: Disableable): void {
+  storages.add(storage);
+}
+
+/** With --als every system runs with promise hooks on: quiesce() then leaves them alone. */
+export function keepPromiseHooks(): void {
+  keepHooks = true;
+}
+
+/**
+ * Called after every sample. Node 20's AsyncLocalStorage switches promise hooks on for the whole
+ * process on first use and keeps them on, which makes every promise of every system slower. Switching
+ * nestjs-event-bus's storage off after its samples (it switches itself back on at its next dispatch)
+ * lets each system run as it would in its own application: nestjs-event-bus with its hooks, the others
+ * without.
+ */
+export function quiesce(): void {
+  if (keepHooks) return;
+  for (const storage of storages) storage.disable();
+}

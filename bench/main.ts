@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasGc, stats } from './harness.js';
+import { hasGc, keepPromiseHooks, stats } from './harness.js';
 import { checkTargets, markdownTable, notesMarkdown, targetsMarkdown } from './report.js';
 import { bootstrap } from './scenarios/bootstrap.js';
 import { flood } from './scenarios/flood.js';
@@ -65,6 +65,14 @@ function machine() {
     node: process.version,
     loadavgAtStart: loadavg().map((l) => Number(l.toFixed(2))),
   };
+}
+
+/** Which code was measured: the commit, and whether lib/ had uncommitted changes. */
+function codeState(): { commit: string; libDirty: boolean } {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  const status = git(['status', '--porcelain', '--', 'lib']);
+  return { commit: head.status === 0 ? head.stdout.trim() : 'unknown', libDirty: status.status === 0 && status.stdout.trim() !== '' };
 }
 
 function natsReachable(): Promise<boolean> {
@@ -128,14 +136,22 @@ async function main(): Promise<void> {
   const only = option('only')?.split(',');
   const systemIds = option('systems')?.split(',');
   const sizes = quick ? QUICK : FULL;
-  const systems = systemIds ? SYSTEMS.filter((s) => systemIds.includes(s.id) || s.id === 'event-bus') : SYSTEMS;
+  // Without nestjs-event-bus in the list there are no ratios and no targets, but the other systems then
+  // run without its AsyncLocalStorage (no promise hooks at all unless --als).
+  const systems = systemIds ? SYSTEMS.filter((s) => systemIds.includes(s.id)) : SYSTEMS;
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
   // Node 20's AsyncLocalStorage (nestjs-event-bus uses one for causation) switches promise hooks on
-  // for the whole process the first time it runs, which slows every promise. Switch them on before
-  // anything is measured, so every system runs under the same condition whatever the order.
-  const als = !flag('no-als');
-  if (als) new AsyncLocalStorage<boolean>().run(true, () => undefined);
+  // for the whole process the first time it runs, which slows every promise. By default the runner
+  // switches the bus's storage off after each of its samples, so every system runs as in its own app
+  // (see harness.quiesce). With --als, promise hooks are on for every system from the start instead
+  // (an application that already uses AsyncLocalStorage: nestjs-cls, OpenTelemetry, ...).
+  const als = flag('als');
+  if (als) {
+    keepPromiseHooks();
+    new AsyncLocalStorage<boolean>().run(true, () => undefined);
+  }
   const host = machine();
+  const code = codeState();
   const started = new Date();
   console.log(
     `nestjs-event-bus benchmarks (${quick ? 'quick' : 'full'}) — ${host.cpu}, ${host.cores} cores, Node ${host.node}, load ${host.loadavgAtStart.join(' ')}`,
@@ -155,7 +171,8 @@ async function main(): Promise<void> {
   }
   const targets = checkTargets(rows);
   const finished = new Date();
-  const command = quick ? 'npm run bench -- --quick' : 'npm run bench';
+  const extra = process.argv.slice(2).filter((a) => a !== '--readme' && a !== '--quick');
+  const command = `npm run bench${quick || extra.length ? ' --' : ''}${quick ? ' --quick' : ''}${extra.length ? ' ' + extra.join(' ') : ''}`;
   const machineLine = `${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB, ${host.os}, Node ${host.node}; load average ${host.loadavgAtStart.join(' / ')} at start (shared machine)`;
   const table = markdownTable(rows, systems);
   const targetsText = targetsMarkdown(targets);
@@ -165,6 +182,7 @@ async function main(): Promise<void> {
   const markdown = [
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s), all systems in one process run.`,
     `Machine: ${machineLine}.`,
+    `Code: commit ${code.commit}${code.libDirty ? ' plus uncommitted changes in lib/' : ''}.`,
     '',
     table,
     '',
@@ -187,7 +205,8 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     command,
     argv: process.argv.slice(2),
-    promiseHooks: als ? 'on from the start (AsyncLocalStorage)' : 'off until nestjs-event-bus first dispatches (--no-als)',
+    promiseHooks: als ? 'on for every system from the start (--als)' : 'on only while nestjs-event-bus runs (its AsyncLocalStorage is switched off after each of its samples)',
+    code,
     machine: { ...host, loadavgAtEnd: loadavg().map((l) => Number(l.toFixed(2))) },
     sizes,
     systems: systems.map((s) => ({ id: s.id, label: s.label, waitNote: s.waitNote, subscribeNote: s.subscribeNote })),

@@ -74,8 +74,8 @@ export function targetsMarkdown(targets: TargetResult[]): string {
 export function notesMarkdown(rows: Row[], systems: readonly System[], als: boolean): string {
   const notes: string[] = [
     als
-      ? 'All systems run with Node 20\'s promise hooks on (an AsyncLocalStorage is entered before anything is measured): nestjs-event-bus\'s AsyncLocalStorage turns them on process-wide at its first dispatch anyway, and this keeps the condition the same for every system whatever the order. Promise-heavy systems (@nestjs/event-emitter\'s async wrapper, async listeners) are slower with hooks on than in a process without any AsyncLocalStorage; `--no-als` shows the difference.'
-      : 'Run with --no-als: promise hooks are off until nestjs-event-bus first dispatches, so systems measured before that ran without them.',
+      ? 'Run with `--als`: every system runs with Node 20\'s promise hooks on (an AsyncLocalStorage is entered before anything is measured), as in an application that already uses one (nestjs-cls, OpenTelemetry, …). Promise-heavy systems (@nestjs/event-emitter wraps every listener in an async function; async listeners) are much slower that way.'
+      : 'Promise hooks: nestjs-event-bus uses an AsyncLocalStorage (causation ids), which in Node 20 switches promise hooks on for the whole process and slows every promise; its figures include that. The runner switches its storage off after each of its samples, so the other systems run as in their own application, without hooks (`--als` runs everyone with hooks on).',
     `Cells: **median** (min–max) over the repeats, then the ratio to nestjs-event-bus's median (above 1× = nestjs-event-bus is that many times cheaper). Lower is better everywhere. N=… marks a system given fewer events per sample to keep to the time budget.`,
   ];
   for (const row of rows) notes.push(...row.notes);

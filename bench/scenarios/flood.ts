@@ -1,4 +1,4 @@
-import { CompletionCounter, fullGc, heapUsed, nowNs, elapsedNs, settledGc } from '../harness.js';
+import { CompletionCounter, fullGc, heapUsed, nowNs, elapsedNs, quiesce, settledGc } from '../harness.js';
 import { withTimeout, type Cell, type Context, type Row, type Scenario } from './types.js';
 
 const PAYLOAD = Object.freeze({ orderId: 123 });
@@ -31,6 +31,7 @@ export const flood: Scenario = {
       const instance = await system.create({ names: ['order.created'], perName: 1, kind: 'sync', onEvent: counter.hit });
       instance.publishMany(1_000, PAYLOAD); // warm-up
       await counter.waitFor(1_000);
+      quiesce();
       for (let r = 0; r < ctx.sizes.floodRepeats; r++) {
         await settledGc();
         const before = heapUsed();
@@ -50,6 +51,7 @@ export const flood: Scenario = {
         await withTimeout(done, 300_000, 'flood');
         const totalNs = elapsedNs(start);
         clearInterval(timer);
+        quiesce();
         longest = Math.max(longest, Date.now() - last);
         heap[system.id].samples.push(Math.max(0, after - before) / events);
         drain[system.id].samples.push(totalNs / events);

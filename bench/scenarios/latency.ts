@@ -1,4 +1,4 @@
-import { percentile, tick } from '../harness.js';
+import { percentile, quiesce, tick } from '../harness.js';
 import type { Cell, Context, Row, Scenario } from './types.js';
 import { withTimeout } from './types.js';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +46,7 @@ export const latency: Scenario = {
           60_000,
           'latency',
         );
+        quiesce();
         if (r < 0) continue;
         p50[system.id].samples.push(percentile(recorded, 50) * 1000);
         p99[system.id].samples.push(percentile(recorded, 99) * 1000);

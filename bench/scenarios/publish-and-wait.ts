@@ -1,4 +1,4 @@
-import { CompletionCounter, elapsedNs, nowNs, rotate } from '../harness.js';
+import { CompletionCounter, elapsedNs, nowNs, quiesce, rotate } from '../harness.js';
 import type { SystemInstance } from '../systems/types.js';
 import { unsupportedCell, withTimeout, type Cell, type Context, type Row, type Scenario } from './types.js';
 
@@ -26,6 +26,7 @@ export const publishAndWait: Scenario = {
       const start = nowNs();
       for (let i = 0; i < events; i++) await wait(0, PAYLOAD);
       const ns = elapsedNs(start) / events;
+      quiesce();
       if (counter.count !== events) throw new Error(`publish-and-wait: ${counter.count} of ${events} handled when the waits resolved`);
       return ns;
     };

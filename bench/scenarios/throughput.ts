@@ -1,4 +1,4 @@
-import { CompletionCounter, elapsedNs, nowNs, rotate } from '../harness.js';
+import { CompletionCounter, elapsedNs, nowNs, quiesce, rotate } from '../harness.js';
 import type { ListenerKind, SystemInstance } from '../systems/types.js';
 import { unsupportedCell, withTimeout, type Cell, type Context, type Row, type Scenario } from './types.js';
 
@@ -53,7 +53,9 @@ export function throughputScenario(options: ThroughputOptions): Scenario {
         const start = nowNs();
         instance.publishMany(events, PAYLOAD);
         await withTimeout(done, 120_000, `${options.id}`);
-        return elapsedNs(start) / events;
+        const ns = elapsedNs(start) / events;
+        quiesce();
+        return ns;
       };
 
       // Warm-up (JIT, caches), and a size per system so slow systems keep to the time budget.
@@ -64,6 +66,7 @@ export function throughputScenario(options: ThroughputOptions): Scenario {
         let warmEvents = Math.min(sizes.events, 2_000);
         for (let w = 0; w < sizes.warmups || (spentMs < 2 * sizes.budgetMs && w < 50); w++) {
           const ns = await sample(entry.instance, warmEvents);
+          if (process.env.BENCH_DEBUG) console.log(`warm ${entry.id} ${warmEvents} ${ns.toFixed(0)}`);
           estimate = Math.min(estimate, ns);
           spentMs += (ns * warmEvents) / 1e6;
           warmEvents = Math.min(sizes.events, warmEvents * 2);

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { EventBus, EventBusModule, EventPublisher, OnEvent } from '../../lib/index.js';
+import { trackStorage } from '../harness.js';
 import { bootNest, decorateMethod, listenerClass, plainClass } from './nest-helpers.js';
 import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
 
@@ -30,6 +31,7 @@ export const thisLibrary: System = {
     const app = await bootNest([EventBusModule.forRoot({ logger: false })], providers);
     const publisher = app.get(EventPublisher);
     const bus = app.get(EventBus);
+    trackContext(bus);
     const names = spec.names;
     const len = names.length;
     return {
@@ -82,3 +84,10 @@ export const thisLibrary: System = {
     };
   },
 };
+
+/** The bus's AsyncLocalStorage (internal: EventBus.dispatcher.context), so the runner can switch it off between samples. */
+function trackContext(bus: EventBus): void {
+  const context = (bus as unknown as { dispatcher?: { context?: { disable?: () => void } } }).dispatcher?.context;
+  if (typeof context?.disable === 'function') trackStorage(context as { disable(): void });
+  else console.warn('bench: cannot reach the bus\'s AsyncLocalStorage; promise hooks stay on for every system after its first dispatch');
+}
