@@ -4,7 +4,8 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventBus, EventBusModule, EventPublisher, OnEvent } from '../../lib/index.js';
 
-// The README's quick start, verbatim but for the import path: if this breaks, so does the README.
+// The README's quick start, with the library imported from ../lib and the top-level code in a function:
+// if this breaks, so does the README.
 
 interface NewOrder {
   order_id: number;
