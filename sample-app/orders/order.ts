@@ -15,6 +15,8 @@ export interface Order {
   status: OrderStatus;
   /** Why the reservation failed, when it did. */
   reason?: string;
+  /** The order_shipped event, once shipping was requested (its status follows when the event is handled). */
+  shipmentEventId?: string;
   /** The correlation id of the order's events (its OrderPlaced event's id), to find them in GET /audit. */
   correlationId: string;
   history: OrderStatusChange[];

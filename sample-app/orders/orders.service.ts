@@ -40,10 +40,15 @@ export class OrdersService {
   /** Announces the shipment; the order's status becomes 'shipped' when the event is handled. */
   ship(id: number): EventEnvelope<OrderShipped> {
     const order = this.get(id);
+    if (order.shipmentEventId !== undefined) {
+      throw new ConflictException(`Order #${id}: shipping was already requested (event ${order.shipmentEventId}).`);
+    }
     if (order.status !== 'reserved') {
       throw new ConflictException(`Order #${id} is ${order.status}: only a reserved order can be shipped.`);
     }
     // The order's correlation id groups the shipment with the placement's events in the audit trail.
-    return this.events.publish('order_shipped', { order_id: id }, { correlationId: order.correlationId });
+    const shipped = this.events.publish('order_shipped', { order_id: id }, { correlationId: order.correlationId });
+    order.shipmentEventId = shipped.id;
+    return shipped;
   }
 }

@@ -79,13 +79,17 @@ describe('sample order service (HTTP, end to end)', () => {
 
     const response = await running.http.post(`/orders/${id}/ship`).expect(202);
     expect(response.body).toEqual({ id, eventId: expect.any(String) });
+    // Asked twice before the first request is handled: shipped once.
+    const again = await running.http.post(`/orders/${id}/ship`).expect(409);
+    expect(again.body.message).toBe(`Order #${id}: shipping was already requested (event ${response.body.eventId}).`);
     await running.bus.drain();
 
     const order = await getOrder(id);
     expect(order.status).toBe('shipped');
     expect(order.history.map((change) => change.status)).toEqual(['placed', 'reserved', 'shipped']);
     expect(order.history[2].eventId).toBe(response.body.eventId);
-    expect(running.logs.messages('log')).toContain(`Order #${id} has been shipped.`);
+    expect(order.shipmentEventId).toBe(response.body.eventId);
+    expect(running.logs.messages('log').filter((line) => line === `Order #${id} has been shipped.`)).toHaveLength(1);
   });
 
   it('refuses to ship an order that is not reserved (409) or does not exist (404)', async () => {
