@@ -17,12 +17,44 @@ export const HEADER = {
   signature: 'Eb-Signature',
 } as const;
 
-/** An event ready for `js.publish`. */
-export interface EncodedEvent {
-  subject: string;
+/** The header values of one event, as sent (URI-encoded where the value is free text). */
+interface HeaderFields {
   id: string;
-  headers: MsgHdrs;
-  body: Uint8Array;
+  name: string;
+  occurredAt: string;
+  correlationId: string;
+  causationId?: string;
+  headers?: string;
+}
+
+/**
+ * An event ready for `js.publish`. The NATS headers object is built only when the message is sent:
+ * `publish()` may queue thousands of events, and each headers object is a Map of arrays.
+ */
+export class EncodedEvent {
+  constructor(
+    readonly subject: string,
+    private readonly fields: HeaderFields,
+    readonly body: Uint8Array,
+    private readonly signature: string | undefined,
+  ) {}
+
+  get id(): string {
+    return this.fields.id;
+  }
+
+  get headers(): MsgHdrs {
+    const f = this.fields;
+    const h = createHeaders();
+    h.set(HEADER.id, f.id);
+    h.set(HEADER.name, f.name);
+    h.set(HEADER.occurredAt, f.occurredAt);
+    h.set(HEADER.correlationId, f.correlationId);
+    if (f.causationId !== undefined) h.set(HEADER.causationId, f.causationId);
+    if (f.headers !== undefined) h.set(HEADER.headers, f.headers);
+    if (this.signature !== undefined) h.set(HEADER.signature, this.signature);
+    return h;
+  }
 }
 
 /** What a received message decodes to: the fields `TransportHost.restoreEnvelope` takes. */
@@ -92,24 +124,19 @@ export class EnvelopeCodec {
           'Send a reference to the data instead, or raise maxPayloadBytes (and the server max_payload).',
       );
     }
-    const id = envelope.id;
-    const h = createHeaders();
-    const fields = {
-      id,
+    const fields: HeaderFields = {
+      id: envelope.id,
       name: encodeURIComponent(name),
       occurredAt: String(envelope.occurredAt.getTime()),
       correlationId: encodeURIComponent(envelope.correlationId),
-      causationId: envelope.causationId === undefined ? undefined : encodeURIComponent(envelope.causationId),
-      headers: Object.keys(envelope.headers).length === 0 ? undefined : encodeURIComponent(JSON.stringify(envelope.headers)),
     };
-    h.set(HEADER.id, id);
-    h.set(HEADER.name, fields.name);
-    h.set(HEADER.occurredAt, fields.occurredAt);
-    h.set(HEADER.correlationId, fields.correlationId);
-    if (fields.causationId !== undefined) h.set(HEADER.causationId, fields.causationId);
-    if (fields.headers !== undefined) h.set(HEADER.headers, fields.headers);
-    if (this.signer !== undefined) h.set(HEADER.signature, this.signer.sign(canonicalFields(fields), body));
-    return { subject: this.subjectFor(name), id, headers: h, body };
+    if (envelope.causationId !== undefined) fields.causationId = encodeURIComponent(envelope.causationId);
+    if (hasKeys(envelope.headers)) fields.headers = encodeURIComponent(JSON.stringify(envelope.headers));
+    if (fields.id === '' || fields.id.length > MAX_ID_LENGTH || /[\r\n]/.test(fields.id)) {
+      throw new InvalidEventError(`Cannot publish "${name}" through NATS: the event id must be 1 to ${MAX_ID_LENGTH} characters on one line.`);
+    }
+    const signature = this.signer === undefined ? undefined : this.signer.sign(canonicalFields(fields), body);
+    return new EncodedEvent(this.subjectFor(name), fields, body, signature);
   }
 
   subjectFor(name: string): string {
@@ -167,8 +194,13 @@ export class EnvelopeCodec {
   }
 }
 
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 /** The signed string: every envelope header exactly as sent (they are URI-encoded, so '\n' cannot occur inside one). */
-function canonicalFields(f: { id: string; name: string; occurredAt: string; correlationId: string; causationId?: string; headers?: string }): string {
+function canonicalFields(f: HeaderFields): string {
   return `v1\n${f.id}\n${f.name}\n${f.occurredAt}\n${f.correlationId}\n${f.causationId ?? ''}\n${f.headers ?? ''}\n`;
 }
 

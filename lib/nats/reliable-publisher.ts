@@ -5,9 +5,9 @@ import { FifoQueue } from '../fifo-queue.js';
 
 /** One message to publish until the server acknowledges it. */
 export interface OutgoingMessage {
-  subject: string;
-  headers: MsgHdrs;
-  body: Uint8Array;
+  readonly subject: string;
+  readonly headers: MsgHdrs;
+  readonly body: Uint8Array;
 }
 
 interface PendingPublish {
@@ -42,6 +42,9 @@ export class ReliablePublisher {
   private active = 0;
   private stopped: string | undefined;
   private idleWaiters: (() => void)[] = [];
+
+  /** Set once connected, so a publish does not wait a promise turn for the client. */
+  private js: JetStreamClient | undefined;
 
   constructor(
     private readonly client: () => Promise<JetStreamClient>,
@@ -92,9 +95,15 @@ export class ReliablePublisher {
       this.finish(item, new PublishAbortedError(this.stopped));
       return;
     }
-    this.client()
-      .then((js) => js.publish(item.message.subject, item.message.body, { headers: item.message.headers }))
-      .then(
+    const { subject, body } = item.message;
+    const sent =
+      this.js !== undefined
+        ? this.js.publish(subject, body, { headers: item.message.headers })
+        : this.client().then((js) => {
+            this.js = js;
+            return js.publish(subject, body, { headers: item.message.headers });
+          });
+    sent.then(
         () => this.finish(item, undefined),
         (error: unknown) => {
           const refused = error instanceof JetStreamApiError;

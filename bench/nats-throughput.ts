@@ -1,0 +1,217 @@
+/**
+ * NATS JetStream throughput: the NatsJetStreamTransport inside a real Nest application versus the raw
+ * @nats-io JetStream client, in the same run, against the same server.
+ *
+ * Both paths do the same work per event: publish to JetStream and wait for the server's acknowledgement
+ * (at most WINDOW publishes awaiting an acknowledgement at once), pull it from a durable consumer, run
+ * one handler, acknowledge it. The clock runs from the first publish until the N-th event was handled;
+ * afterwards (untimed) the consumer is checked to have no message left unacknowledged.
+ *
+ * Run (needs nats-server with JetStream on 127.0.0.1:4222, or NATS_URL):
+ *   node node_modules/typescript/bin/tsc -p bench/tsconfig.nats.json
+ *   node dist/bench-nats/bench/nats-throughput.js [--events 20000] [--runs 3]
+ * Prints a markdown table on stdout; exits non-zero only on error (not when under the 80% target).
+ */
+import 'reflect-metadata';
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { EventBusModule, EventPublisher, OnEvent } from '../lib/index.js';
+import { NatsJetStreamTransport } from '../lib/nats/index.js';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+/** Publishes awaiting the server's acknowledgement at once: the transport's default maxPendingPublishes. */
+const WINDOW = 512;
+const PAYLOAD = { orderId: 123, item: 'Coffee', quantity: 2, customer: 'c-42' };
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive integer`);
+  return value;
+}
+
+function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Resolves when `hit()` was called `target` times. */
+class Countdown {
+  private left: number;
+  private done!: () => void;
+  readonly finished: Promise<void>;
+  constructor(target: number) {
+    this.left = target;
+    this.finished = new Promise((resolve) => (this.done = resolve));
+  }
+  readonly hit = (): void => {
+    if (--this.left === 0) this.done();
+  };
+}
+
+async function consumerSettled(jsm: JetStreamManager, stream: string, consumer: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const info = await jsm.consumers.info(stream, consumer);
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`consumer ${consumer} on ${stream} still has unacknowledged messages`);
+}
+
+/** Publishes `count` messages with at most WINDOW awaiting acknowledgement. */
+async function publishWindowed(js: JetStreamClient, subject: string, count: number): Promise<void> {
+  const body = new TextEncoder().encode(JSON.stringify(PAYLOAD));
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      next++;
+      await js.publish(subject, body);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW, count) }, lane));
+}
+
+/** The baseline: the @nats-io client by hand (consume() with a callback that handles and acks). */
+async function runRaw(nc: NatsConnection, jsm: JetStreamManager, events: number): Promise<number> {
+  const suffix = uniqueSuffix();
+  const stream = `BENCH_RAW_${suffix}`;
+  const subject = `bench_raw_${suffix}`;
+  await jsm.streams.add({ name: stream, subjects: [`${subject}.>`] });
+  try {
+    await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit, ack_wait: nanos(30_000), filter_subject: `${subject}.>` });
+    const js = jetstream(nc);
+    const countdown = new Countdown(events);
+    let handled = 0;
+    const consumer = await js.consumers.get(stream, 'raw');
+    const messages = await consumer.consume({
+      max_messages: 256,
+      callback: (msg) => {
+        const payload = msg.json<typeof PAYLOAD>();
+        if (payload.orderId === 123) handled++;
+        msg.ack();
+        countdown.hit();
+      },
+    });
+    const start = process.hrtime.bigint();
+    await publishWindowed(js, `${subject}.order.placed`, events);
+    await countdown.finished;
+    const ns = Number(process.hrtime.bigint() - start);
+    await messages.close();
+    await consumerSettled(jsm, stream, 'raw');
+    if (handled !== events) throw new Error(`raw: handled ${handled} of ${events}`);
+    return ns;
+  } finally {
+    await jsm.streams.delete(stream).catch(() => undefined);
+  }
+}
+
+/** The transport: a Nest application with EventBusModule + NatsJetStreamTransport and one @OnEvent handler. */
+async function runTransport(jsm: JetStreamManager, events: number): Promise<number> {
+  const suffix = uniqueSuffix();
+  const stream = `BENCH_EB_${suffix}`;
+  const countdown = new Countdown(events);
+  let handled = 0;
+
+  @Injectable()
+  class OrderListener {
+    @OnEvent('order.placed')
+    onPlaced(payload: typeof PAYLOAD) {
+      if (payload.orderId === 123) handled++;
+      countdown.hit();
+    }
+  }
+
+  const transport = new NatsJetStreamTransport({ servers: NATS_URL, stream, group: 'bench', ...(process.env.EB_CONC ? { concurrency: Number(process.env.EB_CONC) } : {}) });
+  @Module({ imports: [EventBusModule.forRoot({ transport, logger: false })], providers: [OrderListener] })
+  class BenchModule {}
+
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+    await app.init();
+    const publisher = app.get(EventPublisher);
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < events; i++) publisher.publish('order.placed', PAYLOAD);
+    const t0 = Date.now();
+    const dbg = process.env.EB_DEBUG ? setInterval(() => console.log(Date.now() - t0, transport.status().pendingPublishes, handled), 100) : undefined;
+    await countdown.finished;
+    clearInterval(dbg);
+    const ns = Number(process.hrtime.bigint() - start);
+    await consumerSettled(jsm, stream, 'bench');
+    if (handled !== events) throw new Error(`transport: handled ${handled} of ${events}`);
+    return ns;
+  } finally {
+    await app?.close();
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await jsm.streams.delete(`${stream}_DEAD_LETTERS`).catch(() => undefined);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const format = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const events = option('events', 20_000);
+  const runs = option('runs', 3);
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  try {
+    // Warm-up (JIT, connection, server caches), not reported.
+    const warm = Math.min(events, 2000);
+    if (process.argv.includes('--raw-only')) {
+      await runRaw(nc, jsm, warm);
+      const ns = await runRaw(nc, jsm, events);
+      console.log(`raw only: ${format(events / (ns / 1e9))} events/s`);
+      return;
+    }
+    if (process.argv.includes('--transport-only')) {
+      // For profiling the transport alone (node --cpu-prof ...); prints its rate only.
+      await runTransport(jsm, warm);
+      const ns = await runTransport(jsm, events);
+      console.log(`transport only: ${format(events / (ns / 1e9))} events/s`);
+      return;
+    }
+    await runRaw(nc, jsm, warm);
+    await runTransport(jsm, warm);
+    const raw: number[] = [];
+    const transport: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      // Alternate the order so neither path always runs on a warmer server.
+      if (run % 2 === 0) {
+        raw.push(await runRaw(nc, jsm, events));
+        transport.push(await runTransport(jsm, events));
+      } else {
+        transport.push(await runTransport(jsm, events));
+        raw.push(await runRaw(nc, jsm, events));
+      }
+    }
+    const rate = (ns: number) => events / (ns / 1e9);
+    const rawRate = rate(median(raw));
+    const ebRate = rate(median(transport));
+    const range = (samples: number[]) => `${format(rate(Math.max(...samples)))}–${format(rate(Math.min(...samples)))}`;
+    const ratio = ebRate / rawRate;
+    const lines = [
+      `| Path (${format(events)} events, publish → handled → ack, median of ${runs}) | events/s | range | ms |`,
+      '|---|---:|---:|---:|',
+      `| raw \`@nats-io/jetstream\` (publish + consume + ack) | ${format(rawRate)} | ${range(raw)} | ${format(median(raw) / 1e6)} |`,
+      `| \`NatsJetStreamTransport\` in a Nest app (\`@OnEvent\` handler) | ${format(ebRate)} | ${range(transport)} | ${format(median(transport) / 1e6)} |`,
+      '',
+      `Transport / raw: **${(ratio * 100).toFixed(0)}%** (target ≥ 80%). Server ${nc.info?.version ?? 'unknown'} at ${NATS_URL}, Node ${process.version}, window ${WINDOW} unacknowledged publishes.`,
+    ];
+    console.log(lines.join('\n'));
+  } finally {
+    await nc.drain();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
