@@ -1,4 +1,4 @@
-import { elapsedNs, fullGc, nowNs, rotate } from '../harness.js';
+import { elapsedNs, fullGc, nowNs, quiesce, rotate } from '../harness.js';
 import { unsupportedCell, type Cell, type Context, type Row, type Scenario } from './types.js';
 
 /**
@@ -36,6 +36,7 @@ export const bootstrap: Scenario = {
       const ns = elapsedNs(start);
       const cpu = process.cpuUsage(cpu0);
       await close();
+      quiesce();
       return { wall: ns / 1e6, cpu: (cpu.user + cpu.system) / 1000 };
     };
     // One untimed round first: module loading and JIT.

@@ -1,4 +1,4 @@
-import { heapUsed, rotate, settledGc } from '../harness.js';
+import { heapUsed, quiesce, rotate, settledGc } from '../harness.js';
 import type { Cell, Context, Row, Scenario } from './types.js';
 
 /**
@@ -23,6 +23,7 @@ export const heapPerSubscription: Scenario = {
         const after = heapUsed();
         cells[system.id].samples.push((after - before) / count);
         await host.close();
+        quiesce();
         // Keep names and listeners alive until after the measurement.
         if (names.length !== listeners.length) throw new Error('unreachable');
       }

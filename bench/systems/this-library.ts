@@ -59,6 +59,7 @@ export const thisLibrary: System = {
   async subscriptionHost(): Promise<SubscriptionHost> {
     const app = await bootNest([EventBusModule.forRoot({ logger: false })], []);
     const bus = app.get(EventBus);
+    trackContext(bus);
     return {
       subscribe(name, listener) {
         bus.on(name, listener);
@@ -80,6 +81,7 @@ export const thisLibrary: System = {
     }
     return async () => {
       const app = await bootNest([EventBusModule.forRoot({ logger: false })], providers);
+      trackContext(app.get(EventBus));
       return () => app.close();
     };
   },
