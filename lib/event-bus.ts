@@ -364,20 +364,17 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     return {
       logger: this.logger,
       subscriptions: () => this.registry.subscribedNames(),
-      deliver: (envelope, options) => {
-        // Resolved before dispatch so the labels match the handlers that run; skipped ones count as settled.
-        const skip = options?.skipHandlers;
+      deliver: (envelope, options) => this.dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers),
+      settledHandlers: (envelope, report) => {
         const labels = this.registry.resolve(envelope.name, envelope.payload).map((h) => h.label);
-        return this.dispatcher.enqueueAndTrack(envelope as Envelope, skip).then((report) => {
-          if (report.failed.length === 0) return { ...report, settled: labels };
-          const failed = new Set(report.failed.map((f) => f.handler));
-          return { ...report, settled: labels.filter((label) => !failed.has(label)) };
-        });
+        if (report.failed.length === 0) return labels;
+        const failed = new Set(report.failed.map((f) => f.handler));
+        return labels.filter((label) => !failed.has(label));
       },
       restoreEnvelope: (fields) => {
         const eventClass = this.registry.classForName(fields.name);
         const payload = eventClass !== undefined && isPlainObject(fields.payload) ? revive(eventClass, fields.payload) : fields.payload;
-        return restoreEnvelope(this.ids, { ...fields, payload });
+        return restoreEnvelope(this.ids, payload === fields.payload ? fields : { ...fields, payload });
       },
     };
   }

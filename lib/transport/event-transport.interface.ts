@@ -30,14 +30,6 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
-/**
- * A DeliveryReport that also names the handlers that are done with the event (succeeded or filtered out),
- * so a transport can pass them as `skipHandlers` when it redelivers the event after another handler failed.
- */
-export interface TransportDeliveryReport extends DeliveryReport {
-  settled: string[];
-}
-
 /** What the bus offers a transport. */
 export interface TransportHost {
   /** The event names and patterns this process has handlers for (strings only; symbols cannot travel). */
@@ -47,7 +39,13 @@ export interface TransportHost {
    * and resolves when all of them succeeded or were dead-lettered. Never rejects because of a handler.
    * `skipHandlers` names handlers (`'Class.method'`) that already succeeded for this event (redelivery).
    */
-  deliver(envelope: EventEnvelope, options?: { skipHandlers?: ReadonlySet<string> }): Promise<TransportDeliveryReport>;
+  deliver(envelope: EventEnvelope, options?: { skipHandlers?: ReadonlySet<string> }): Promise<DeliveryReport>;
+  /**
+   * After a delivery in which some handler failed: the local handlers (`'Class.method'`) of this event
+   * that are done with it (succeeded, filtered out, or skipped). A transport that redelivers the event
+   * passes them as `skipHandlers`, so a retry does not run them again.
+   */
+  settledHandlers(envelope: EventEnvelope, report: DeliveryReport): string[];
   /** Rebuilds an envelope from its wire fields (class events are revived when their class is known here). */
   restoreEnvelope(fields: {
     id: string;
