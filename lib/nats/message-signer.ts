@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export class MessageSigner {
   constructor(private readonly key: Uint8Array) {}
 
-  sign(fields: string, body: Uint8Array): string {
+  sign(fields: string, body: string | Uint8Array): string {
     return this.digest(fields, body).toString('base64');
   }
 
@@ -18,7 +18,9 @@ export class MessageSigner {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  private digest(fields: string, body: Uint8Array): Buffer {
-    return createHmac('sha256', this.key).update(fields, 'utf8').update(body).digest();
+  private digest(fields: string, body: string | Uint8Array): Buffer {
+    // A string body is hashed as its UTF-8 bytes: the same bytes that travel.
+    const hmac = createHmac('sha256', this.key).update(fields, 'utf8');
+    return (typeof body === 'string' ? hmac.update(body, 'utf8') : hmac.update(body)).digest();
   }
 }

@@ -15,6 +15,7 @@ import {
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { LoggerService } from '@nestjs/common';
 import type { EventEnvelope } from '../event-envelope.js';
+import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { EventTransport, TransportHost } from '../transport/event-transport.interface.js';
 import { AckBatcher } from './ack-batcher.js';
 import { deadLetterMessage, type DeadLetter } from './dead-letter-message.js';
@@ -181,7 +182,7 @@ export class NatsJetStreamTransport implements EventTransport {
           release(msg);
           continue;
         }
-        void this.handle(msg);
+        this.handle(msg);
       }
     } catch (error) {
       failed = true;
@@ -201,21 +202,33 @@ export class NatsJetStreamTransport implements EventTransport {
     this.pump();
   }
 
-  private async handle(msg: JsMsg): Promise<void> {
+  /** Handles one message; it holds its slot until acknowledged, given back, or left to the ack wait. */
+  private handle(msg: JsMsg): void {
     this.inFlight.set(msg, Date.now());
+    let work: Promise<void>;
     try {
-      await this.process(msg);
+      work = this.process(msg);
     } catch (error) {
-      // Left unacknowledged: the server redelivers it after the ack wait.
-      this.logger.error(`Could not finish handling NATS message ${msg.seq} on ${msg.subject}: ${String(error)}`);
-    } finally {
-      this.inFlight.delete(msg);
-      if (this.inFlight.size === 0) this.inFlightDrained?.();
-      this.pump();
+      work = Promise.reject(error);
     }
+    work.then(
+      () => this.finished(msg),
+      (error: unknown) => {
+        // Left unacknowledged: the server redelivers it after the ack wait.
+        this.logger.error(`Could not finish handling NATS message ${msg.seq} on ${msg.subject}: ${String(error)}`);
+        this.finished(msg);
+      },
+    );
   }
 
-  private async process(msg: JsMsg): Promise<void> {
+  private finished(msg: JsMsg): void {
+    this.inFlight.delete(msg);
+    if (this.inFlight.size === 0) this.inFlightDrained?.();
+    this.pump();
+  }
+
+  /** Decodes, delivers to the local handlers, then acknowledges, redelivers later, or dead-letters. */
+  private process(msg: JsMsg): Promise<void> {
     const host = this.host!;
     const { maxDeliveries } = this.options;
     const deliveries = msg.info.deliveryCount;
@@ -225,40 +238,45 @@ export class NatsJetStreamTransport implements EventTransport {
     } catch (error) {
       if (!(error instanceof PoisonMessageError)) throw error;
       this.logger.warn(`Dead-lettering NATS message ${msg.seq} on ${msg.subject} (${error.reason}): ${error.message}`);
-      await this.deadLetter(msg, [{ reason: error.reason, error }]);
-      this.replies.ack(msg);
-      return;
+      return this.deadLetterAndAck(msg, [{ reason: error.reason, error }]);
     }
     if (deliveries > maxDeliveries) {
       // Delivered that often without an acknowledgement: the instances handling it died or hung.
-      await this.deadLetter(msg, [
+      return this.deadLetterAndAck(msg, [
         {
           reason: 'max-deliveries',
           error: `not acknowledged after ${maxDeliveries} deliveries: the instances handling it stopped or could not acknowledge it`,
         },
       ]);
-      this.settled.forget(msg.seq);
-      this.replies.ack(msg);
-      return;
     }
     const skipHandlers = this.settled.get(msg.seq);
-    const report = await host.deliver(envelope, skipHandlers === undefined ? undefined : { skipHandlers });
+    return host
+      .deliver(envelope, skipHandlers === undefined ? undefined : { skipHandlers })
+      .then((report) => this.afterDelivery(msg, envelope, report, deliveries));
+  }
+
+  private afterDelivery(msg: JsMsg, envelope: EventEnvelope, report: DeliveryReport, deliveries: number): Promise<void> | undefined {
     if (report.failed.length === 0) {
       this.settled.forget(msg.seq);
       this.replies.ack(msg);
-      return;
+      return undefined;
     }
-    if (deliveries >= maxDeliveries) {
-      await this.deadLetter(
+    if (deliveries >= this.options.maxDeliveries) {
+      return this.deadLetterAndAck(
         msg,
         report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: f.error })),
       );
-      this.settled.forget(msg.seq);
-      this.replies.ack(msg);
-      return;
     }
-    this.settled.remember(msg.seq, report.settled);
+    // Redelivered later; the handlers that are done with it are skipped then (when it comes back here).
+    this.settled.remember(msg.seq, this.host!.settledHandlers(envelope, report));
     this.replies.nak(msg, redeliveryDelay(this.options.backoff, deliveries));
+    return undefined;
+  }
+
+  private async deadLetterAndAck(msg: JsMsg, letters: DeadLetter[]): Promise<void> {
+    await this.deadLetter(msg, letters);
+    this.settled.forget(msg.seq);
+    this.replies.ack(msg);
   }
 
   /** Publishes the dead letters (retrying while the transport is open); the caller acknowledges afterwards. */

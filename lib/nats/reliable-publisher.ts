@@ -7,7 +7,7 @@ import { FifoQueue } from '../fifo-queue.js';
 export interface OutgoingMessage {
   readonly subject: string;
   readonly headers: MsgHdrs;
-  readonly body: Uint8Array;
+  readonly body: Uint8Array | string;
 }
 
 interface PendingPublish {

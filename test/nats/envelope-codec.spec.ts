@@ -8,6 +8,9 @@ import { MessageSigner } from '../../lib/nats/message-signer.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 
+/** The bytes that travel for an encoded event (the client encodes the JSON string when sending). */
+const bytes = (encoded: { body: string }) => new TextEncoder().encode(encoded.body);
+
 function envelope(overrides: Partial<EventEnvelope> = {}): EventEnvelope {
   return {
     id: '0001-abc',
@@ -43,7 +46,7 @@ describe('EnvelopeCodec', () => {
       payload: { nested: [1, 'two', null], s: 'é' },
     });
     const encoded = codec.encode(original);
-    expect(codec.decode({ headers: encoded.headers, data: encoded.body })).toEqual({
+    expect(codec.decode({ headers: encoded.headers, data: bytes(encoded) })).toEqual({
       id: '0001-abc',
       name: 'order placed/€',
       payload: { nested: [1, 'two', null], s: 'é' },
@@ -64,7 +67,7 @@ describe('EnvelopeCodec', () => {
   it('keeps an undefined payload undefined', () => {
     const encoded = codec.encode(envelope({ payload: undefined }));
     expect(encoded.body).toHaveLength(0);
-    expect(codec.decode({ headers: encoded.headers, data: encoded.body }).payload).toBeUndefined();
+    expect(codec.decode({ headers: encoded.headers, data: bytes(encoded) }).payload).toBeUndefined();
   });
 
   it('refuses what JSON cannot carry, and payloads over the limit (also the server limit)', () => {
@@ -82,7 +85,7 @@ describe('EnvelopeCodec', () => {
       if (value !== undefined) h.set(name, value);
       return h;
     };
-    const data = good.body;
+    const data = bytes(good);
     expect(poison(() => codec.decode({ headers: undefined, data })).reason).toBe('malformed');
     expect(poison(() => codec.decode({ headers: withHeader(HEADER.id, undefined), data })).message).toMatch(/Nats-Msg-Id/);
     expect(poison(() => codec.decode({ headers: withHeader(HEADER.name, undefined), data })).message).toMatch(/missing Eb-Name/);
@@ -111,13 +114,13 @@ describe('EnvelopeCodec with a signing key', () => {
 
   it('accepts what it signed, and refuses unsigned, wrongly signed and altered messages', () => {
     const encoded = signed.encode(envelope());
-    expect(signed.decode({ headers: encoded.headers, data: encoded.body }).id).toBe('0001-abc');
+    expect(signed.decode({ headers: encoded.headers, data: bytes(encoded) }).id).toBe('0001-abc');
 
     const unsigned = new EnvelopeCodec('events', 1024, undefined).encode(envelope());
-    expect(poison(() => signed.decode({ headers: unsigned.headers, data: unsigned.body })).reason).toBe('unsigned');
+    expect(poison(() => signed.decode({ headers: unsigned.headers, data: bytes(unsigned) })).reason).toBe('unsigned');
 
     const otherKey = new EnvelopeCodec('events', 1024, new MessageSigner(Buffer.from('another key of 32 bytes length!!'))).encode(envelope());
-    expect(poison(() => signed.decode({ headers: otherKey.headers, data: otherKey.body })).reason).toBe('forged');
+    expect(poison(() => signed.decode({ headers: otherKey.headers, data: bytes(otherKey) })).reason).toBe('forged');
 
     const altered = new TextEncoder().encode('{"orderId":2}');
     expect(poison(() => signed.decode({ headers: encoded.headers, data: altered })).reason).toBe('forged');
@@ -126,7 +129,7 @@ describe('EnvelopeCodec with a signing key', () => {
     const other = signed.encode(envelope({ id: '0002-xyz' }));
     const moved = encoded.headers;
     moved.set(HEADER.signature, other.headers.get(HEADER.signature));
-    expect(poison(() => signed.decode({ headers: moved, data: encoded.body })).reason).toBe('forged');
+    expect(poison(() => signed.decode({ headers: moved, data: bytes(encoded) })).reason).toBe('forged');
   });
 
   it('treats a garbage signature as forged, whatever its length', () => {
@@ -134,7 +137,7 @@ describe('EnvelopeCodec with a signing key', () => {
     for (const garbage of ['x', 'AAAA', 'not base64 at all!', 'A'.repeat(500)]) {
       const h = encoded.headers;
       h.set(HEADER.signature, garbage);
-      expect(poison(() => signed.decode({ headers: h, data: encoded.body })).reason).toBe('forged');
+      expect(poison(() => signed.decode({ headers: h, data: bytes(encoded) })).reason).toBe('forged');
     }
   });
 });
