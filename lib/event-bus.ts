@@ -167,14 +167,20 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private send(envelope: Envelope): Promise<void> {
     const transport = this.transport!;
     const prepared = transport.prepare(envelope);
-    const sending = transport.send(envelope, prepared).catch((error: unknown) => {
-      this.logger.error(
-        `Could not send event ${describeEventName(envelope.name)} (id ${envelope.id}) through ${transport.name}: ${String(error)}`,
-        error instanceof Error ? error.stack : undefined,
-      );
-      throw error;
-    });
-    const tracked = sending.catch(() => undefined).finally(() => this.sends.delete(tracked));
+    const sending = transport.send(envelope, prepared);
+    // One handler does the bookkeeping and the logging (and marks a failed send as handled for publish()).
+    const tracked: Promise<void> = sending.then(
+      () => {
+        this.sends.delete(tracked);
+      },
+      (error: unknown) => {
+        this.sends.delete(tracked);
+        this.logger.error(
+          `Could not send event ${describeEventName(envelope.name)} (id ${envelope.id}) through ${transport.name}: ${String(error)}`,
+          error instanceof Error ? error.stack : undefined,
+        );
+      },
+    );
     this.sends.add(tracked);
     return sending;
   }
