@@ -13,6 +13,8 @@ export const DEAD_LETTER_HEADER = {
   deliveries: 'Eb-Dead-Letter-Deliveries',
   group: 'Eb-Dead-Letter-Group',
   originalSubject: 'Eb-Original-Subject',
+  /** The original message's Nats-Msg-Id (the event id), when it had one. */
+  originalId: 'Eb-Original-Msg-Id',
   originalSequence: 'Eb-Original-Stream-Sequence',
 } as const;
 
@@ -42,6 +44,8 @@ export function deadLetterMessage(subject: string, group: string, msg: JsMsg, le
     }
   }
   const sequence = msg.seq;
+  const originalId = original?.get('Nats-Msg-Id') ?? '';
+  if (originalId !== '') h.set(DEAD_LETTER_HEADER.originalId, originalId);
   h.set('Nats-Msg-Id', `dead-letter:${group}:${sequence}:${letter.handler ?? letter.reason}`);
   h.set(DEAD_LETTER_HEADER.reason, letter.reason);
   h.set(DEAD_LETTER_HEADER.error, oneLine(describeError(letter.error)));

@@ -22,7 +22,7 @@ interface HeaderFields {
   id: string;
   name: string;
   occurredAt: string;
-  correlationId: string;
+  correlationId: string | undefined;
   causationId?: string;
   headers?: string;
 }
@@ -50,7 +50,7 @@ export class EncodedEvent {
     h.set(HEADER.id, f.id);
     h.set(HEADER.name, f.name);
     h.set(HEADER.occurredAt, f.occurredAt);
-    h.set(HEADER.correlationId, f.correlationId);
+    if (f.correlationId !== undefined) h.set(HEADER.correlationId, f.correlationId);
     if (f.causationId !== undefined) h.set(HEADER.causationId, f.causationId);
     if (f.headers !== undefined) h.set(HEADER.headers, f.headers);
     if (this.signature !== undefined) h.set(HEADER.signature, this.signature);
@@ -76,6 +76,7 @@ export interface ReceivedMessage {
 }
 
 const MAX_ID_LENGTH = 256;
+const MAX_CACHED_SUBJECTS = 10_000;
 const EMPTY = new Uint8Array(0);
 /** A name that is already a valid subject tail (printable ASCII tokens without wildcards). */
 const SUBJECT_SAFE = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+(\.[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+)*$/;
@@ -87,6 +88,7 @@ const SUBJECT_SAFE = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+(\.[\x21-\x29\x2b-
  */
 export class EnvelopeCodec {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly subjects = new Map<string, string>();
 
   constructor(
     private readonly subjectPrefix: string,
@@ -129,11 +131,12 @@ export class EnvelopeCodec {
       id: envelope.id,
       name: encodeURIComponent(name),
       occurredAt: String(envelope.occurredAt.getTime()),
-      correlationId: encodeURIComponent(envelope.correlationId),
+      // Absent when it is the event's own id (the usual case): one header less to write and parse.
+      correlationId: envelope.correlationId === envelope.id ? undefined : encodeURIComponent(envelope.correlationId),
     };
     if (envelope.causationId !== undefined) fields.causationId = encodeURIComponent(envelope.causationId);
     if (hasKeys(envelope.headers)) fields.headers = encodeURIComponent(JSON.stringify(envelope.headers));
-    if (fields.id === '' || fields.id.length > MAX_ID_LENGTH || /[\r\n]/.test(fields.id)) {
+    if (fields.id === '' || fields.id.length > MAX_ID_LENGTH || fields.id.includes('\n') || fields.id.includes('\r')) {
       throw new InvalidEventError(`Cannot publish "${name}" through NATS: the event id must be 1 to ${MAX_ID_LENGTH} characters on one line.`);
     }
     const signature = this.signer === undefined ? undefined : this.signer.sign(canonicalFields(fields), body);
@@ -141,10 +144,17 @@ export class EnvelopeCodec {
   }
 
   subjectFor(name: string): string {
-    // The name header is authoritative; the subject only routes. Names that are not valid subject
-    // tokens (spaces, empty segments, non-ASCII) travel under an encoded token.
-    if (SUBJECT_SAFE.test(name)) return `${this.subjectPrefix}.${name}`;
-    return `${this.subjectPrefix}._.${Buffer.from(name, 'utf8').toString('base64url')}`;
+    let subject = this.subjects.get(name);
+    if (subject === undefined) {
+      // The name header is authoritative; the subject only routes. Names that are not valid subject
+      // tokens (spaces, empty segments, non-ASCII) travel under an encoded token.
+      subject = SUBJECT_SAFE.test(name)
+        ? `${this.subjectPrefix}.${name}`
+        : `${this.subjectPrefix}._.${Buffer.from(name, 'utf8').toString('base64url')}`;
+      // Event names are few; a runaway set of generated names must not grow this without bound.
+      if (this.subjects.size < MAX_CACHED_SUBJECTS) this.subjects.set(name, subject);
+    }
+    return subject;
   }
 
   /** Throws PoisonMessageError with the reason when the message is not a valid (and, with a key, authentic) envelope. */
@@ -177,8 +187,7 @@ export class EnvelopeCodec {
     if (raw.occurredAt === '' || !Number.isSafeInteger(occurredAt) || occurredAt < 0) {
       throw new PoisonMessageError('malformed', `missing or invalid ${HEADER.occurredAt} header (milliseconds since the epoch expected)`);
     }
-    const correlationId = decodeField(HEADER.correlationId, raw.correlationId);
-    if (correlationId.length === 0) throw new PoisonMessageError('malformed', `missing ${HEADER.correlationId} header`);
+    const correlationId = raw.correlationId === '' ? raw.id : decodeField(HEADER.correlationId, raw.correlationId);
     const wire: WireEnvelope = { id: raw.id, name, payload: undefined, occurredAt, correlationId };
     if (raw.causationId !== undefined) wire.causationId = decodeField(HEADER.causationId, raw.causationId);
     if (raw.headers !== undefined) wire.headers = parseHeaders(decodeField(HEADER.headers, raw.headers));
@@ -202,7 +211,7 @@ function hasKeys(record: object): boolean {
 
 /** The signed string: every envelope header exactly as sent (they are URI-encoded, so '\n' cannot occur inside one). */
 function canonicalFields(f: HeaderFields): string {
-  return `v1\n${f.id}\n${f.name}\n${f.occurredAt}\n${f.correlationId}\n${f.causationId ?? ''}\n${f.headers ?? ''}\n`;
+  return `v1\n${f.id}\n${f.name}\n${f.occurredAt}\n${f.correlationId ?? ''}\n${f.causationId ?? ''}\n${f.headers ?? ''}\n`;
 }
 
 function optional(value: string): string | undefined {

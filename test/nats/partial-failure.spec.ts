@@ -129,7 +129,7 @@ describeNats('NATS JetStream transport: a handler that fails', () => {
     expect(letter.header.get(DEAD_LETTER_HEADER.group)).toBe('ledger');
     expect(letter.header.get('Eb-Name')).toBe('invoice.issued');
     expect(letter.json()).toEqual({ invoice: 9 });
-    expect(letter.header.get('Eb-Correlation-Id')).toBe(envelope.correlationId);
+    expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe(envelope.id);
     expect(app.get(BrokenListener).calls.value).toBe(3);
     expect(app.get(SteadyListener).calls).toBe(1);
   });

@@ -138,7 +138,7 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     expect(app.get(AuditListener).handled.find((e) => e.id === 'genuine-1')?.payload).toEqual({ amount: 100 });
     const letters = inOriginalOrder(await storedMessages(nc, n.deadLetterStream));
     expect(letters.map((l) => l.header.get(DEAD_LETTER_HEADER.reason))).toEqual(['unsigned', 'forged', 'forged']);
-    expect(letters.map((l) => l.header.get('Eb-Correlation-Id'))).toEqual(['forged-1', 'forged-2', 'forged-3']);
+    expect(letters.map((l) => l.header.get(DEAD_LETTER_HEADER.originalId))).toEqual(['forged-1', 'forged-2', 'forged-3']);
     expect(letters[1].header.get(DEAD_LETTER_HEADER.error)).toContain('Eb-Signature does not match');
   });
 });
