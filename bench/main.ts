@@ -68,11 +68,12 @@ function machine() {
 }
 
 /** Which code was measured: the commit, and whether lib/ had uncommitted changes. */
-function codeState(): { commit: string; libDirty: boolean } {
+function codeState(): { commit: string; libDirty: boolean; dirtyFiles: string[] } {
   const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
   const head = git(['rev-parse', '--short', 'HEAD']);
   const status = git(['status', '--porcelain', '--', 'lib']);
-  return { commit: head.status === 0 ? head.stdout.trim() : 'unknown', libDirty: status.status === 0 && status.stdout.trim() !== '' };
+  const dirtyFiles = status.status === 0 ? status.stdout.split('\n').map((l) => l.slice(3).trim()).filter(Boolean) : [];
+  return { commit: head.status === 0 ? head.stdout.trim() : 'unknown', libDirty: dirtyFiles.length !== 0, dirtyFiles };
 }
 
 function natsReachable(): Promise<boolean> {
@@ -182,7 +183,7 @@ async function main(): Promise<void> {
   const markdown = [
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s), all systems in one process run.`,
     `Machine: ${machineLine}.`,
-    `Code: commit ${code.commit}${code.libDirty ? ' plus uncommitted changes in lib/' : ''}.`,
+    `Code: commit ${code.commit}${code.libDirty ? ` plus uncommitted changes to ${code.dirtyFiles.slice(0, 4).join(', ')}${code.dirtyFiles.length > 4 ? ', …' : ''}` : ''}.`,
     '',
     table,
     '',

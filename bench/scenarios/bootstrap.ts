@@ -29,15 +29,20 @@ export const bootstrap: Scenario = {
     }
     /** Wall ms (the total row) and CPU ms of this process (the Δ row: much less disturbed by other tenants). */
     const time = async (boot: () => Promise<() => Promise<void>>): Promise<{ wall: number; cpu: number }> => {
-      fullGc();
-      const cpu0 = process.cpuUsage();
-      const start = nowNs();
-      const close = await boot();
-      const ns = elapsedNs(start);
-      const cpu = process.cpuUsage(cpu0);
-      await close();
-      quiesce();
-      return { wall: ns / 1e6, cpu: (cpu.user + cpu.system) / 1000 };
+      let wall = 0;
+      let cpuMs = 0;
+      for (let b = 0; b < ctx.sizes.bootsPerSample; b++) {
+        fullGc();
+        const cpu0 = process.cpuUsage();
+        const start = nowNs();
+        const close = await boot();
+        wall += elapsedNs(start) / 1e6;
+        const cpu = process.cpuUsage(cpu0);
+        cpuMs += (cpu.user + cpu.system) / 1000;
+        await close();
+        quiesce();
+      }
+      return { wall: wall / ctx.sizes.bootsPerSample, cpu: cpuMs / ctx.sizes.bootsPerSample };
     };
     // One untimed round first: module loading and JIT.
     for (const entry of prepared) {
@@ -81,7 +86,7 @@ export const bootstrap: Scenario = {
         cells: delta,
         checks: ['t-bootstrap'],
         notes: [
-          `bootstrap: NestFactory.createApplicationContext (init included) of a module with ${n} providers with one handler each, minus the same with ${n} plain providers, paired per repeat, in CPU time of the process (user + system: wall time on this shared machine is too noisy for a difference this small; GC threads count too); each system's own module (EventBusModule / EventEmitterModule / CqrsModule) is imported in both.`,
+          `bootstrap: NestFactory.createApplicationContext (init included) of a module with ${n} providers with one handler each, minus the same with ${n} plain providers, paired per repeat (each sample the mean of ${ctx.sizes.bootsPerSample} boot(s) per variant), in CPU time of the process (user + system: wall time on this shared machine is too noisy for a difference this small; GC threads count too); each system's own module (EventBusModule / EventEmitterModule / CqrsModule) is imported in both.`,
         ],
       },
     ];

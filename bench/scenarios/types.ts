@@ -14,6 +14,8 @@ export interface Sizes {
   subscriptionRepeats: number;
   bootstrapProviders: number;
   bootstrapRepeats: number;
+  /** Boots per variant averaged into one bootstrap sample (single boots are noisy). */
+  bootsPerSample: number;
   latencyRate: number;
   latencySeconds: number;
   latencyRepeats: number;
@@ -32,6 +34,7 @@ export const FULL: Sizes = {
   subscriptionRepeats: 5,
   bootstrapProviders: 1_000,
   bootstrapRepeats: 21,
+  bootsPerSample: 3,
   latencyRate: 10_000,
   latencySeconds: 2,
   latencyRepeats: 3,
@@ -50,6 +53,7 @@ export const QUICK: Sizes = {
   subscriptionRepeats: 2,
   bootstrapProviders: 1_000,
   bootstrapRepeats: 5,
+  bootsPerSample: 1,
   latencyRate: 10_000,
   latencySeconds: 0.5,
   latencyRepeats: 1,
