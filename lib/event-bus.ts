@@ -336,6 +336,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       this.dispatcher.abandon();
     }
     this.stopped = true;
+    // An enabled AsyncLocalStorage keeps Node's promise hooks on for the whole process: release it.
+    this.dispatcher.context.disable();
   }
 
   private whenSettled(): Promise<void> {

@@ -432,3 +432,15 @@ describe('closing an application that was never initialised', () => {
     expect(bus.isStarted).toBe(false);
   });
 });
+
+describe('after app.close()', () => {
+  it('releases its AsyncLocalStorage, so the process does not keep paying for promise hooks', async () => {
+    const closing = await createApp({});
+    closing.events.publish('enable.context');
+    await closing.bus.drain();
+    // Internal on purpose: Node exposes no public way to ask whether an AsyncLocalStorage is enabled.
+    const context = (closing.bus as unknown as { dispatcher: { context: { enabled?: boolean } } }).dispatcher.context;
+    await closing.close();
+    expect(context.enabled).toBe(false);
+  });
+});
