@@ -86,6 +86,7 @@ export class NatsJetStreamTransport implements EventTransport {
   private requested = 0;
   private openPulls = 0;
   private pullPaused = false;
+  private pullFailures = 0;
   private inFlightDrained: (() => void) | undefined;
   private connection: Promise<Connected> | undefined;
   /** Publishes (events and dead letters) and stream set-up. */
@@ -186,13 +187,18 @@ export class NatsJetStreamTransport implements EventTransport {
       }
     } catch (error) {
       failed = true;
-      if (!this.closing) {
-        this.logger.warn(`Pulling from NATS consumer ${this.options.group} on stream ${this.options.stream} failed: ${String(error)}; retrying.`);
+      // Once, then every 30th: while the server is away this fails every RETRY_PULL_MS.
+      if (!this.closing && this.pullFailures++ % 30 === 0) {
+        this.logger.warn(
+          `Pulling from NATS consumer "${this.options.group}" on stream "${this.options.stream}" failed (${this.pullFailures}x): ${String(error)}; ` +
+            'retrying. If the consumer or stream was deleted, restart the service to recreate it.',
+        );
       }
     } finally {
       this.requested -= count - received;
       this.openPulls--;
     }
+    if (!failed) this.pullFailures = 0;
     if (failed && !this.closing) {
       // Disconnected or the consumer is gone: do not spin; try again shortly.
       this.pullPaused = true;

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import { InvalidArgumentError, InvalidSubjectError, PermissionViolationError, type MsgHdrs } from '@nats-io/transport-node';
 import { FifoQueue } from '../fifo-queue.js';
 
 /** One message to publish until the server acknowledges it. */
@@ -106,6 +106,10 @@ export class ReliablePublisher {
     sent.then(
         () => this.finish(item, undefined),
         (error: unknown) => {
+          if (isPermanent(error)) {
+            this.finish(item, error);
+            return;
+          }
           const refused = error instanceof JetStreamApiError;
           if (this.stopped !== undefined || (refused && refusals + 1 >= MAX_REFUSALS)) {
             this.finish(item, this.stopped !== undefined ? new PublishAbortedError(this.stopped) : error);
@@ -136,4 +140,14 @@ export class ReliablePublisher {
       for (const resolve of waiters) resolve();
     }
   }
+}
+
+/** Failures no retry can fix: a message over the server's max_payload, an invalid subject, no permission. */
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof InvalidArgumentError ||
+    error instanceof InvalidSubjectError ||
+    error instanceof PermissionViolationError ||
+    error instanceof TypeError
+  );
 }
