@@ -115,6 +115,11 @@ export class HandlerRegistry {
         event: typeof selector === 'function' ? describeEventName(selector) : selector,
         handler: handler.label,
         options: handler.options,
+        effective: {
+          retry: handler.retry,
+          concurrency: handler.concurrency === Infinity ? undefined : handler.concurrency,
+          priority: handler.priority,
+        },
       };
     });
   }

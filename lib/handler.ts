@@ -62,7 +62,7 @@ export class Handler {
     this.filter = options.filter;
   }
 
-  private readonly retry: RetryPolicy | undefined;
+  readonly retry: RetryPolicy | undefined;
 
   /** Total tries, the first included. */
   get attempts(): number {

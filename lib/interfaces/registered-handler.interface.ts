@@ -1,4 +1,5 @@
 import type { HandlerOptions } from './handler-options.interface.js';
+import type { RetryPolicy } from './retry-policy.interface.js';
 
 /** One entry of `EventBus.handlers()`: a topology view of what is subscribed to what. */
 export interface RegisteredHandler {
@@ -6,5 +7,8 @@ export interface RegisteredHandler {
   event: string | symbol;
   /** `'Class.method'`, or the listener's name for `on()`. */
   handler: string;
+  /** The options as declared on `@OnEvent` / `on()`. */
   options: HandlerOptions;
+  /** What applies once module defaults are merged in (`concurrency` undefined = unlimited). */
+  effective: { retry: RetryPolicy | undefined; concurrency: number | undefined; priority: number };
 }

@@ -110,13 +110,14 @@ describe('EventBus', () => {
       @OnEvent(['a', 'b.*'], { priority: 5 })
       handle() {}
     }
-    app = await createApp({ providers: [Topology] });
+    app = await createApp({ providers: [Topology] }, { logger: false, retry: { attempts: 3 }, concurrency: 4 });
     function auditTrail() {}
-    app.bus.on('c', auditTrail);
+    app.bus.on('c', auditTrail, { concurrency: 1 });
+    const defaults = { retry: { attempts: 3 }, concurrency: 4 };
     expect(app.bus.handlers()).toEqual([
-      { event: 'a', handler: 'Topology.handle', options: { priority: 5 } },
-      { event: 'b.*', handler: 'Topology.handle', options: { priority: 5 } },
-      { event: 'c', handler: 'auditTrail', options: {} },
+      { event: 'a', handler: 'Topology.handle', options: { priority: 5 }, effective: { ...defaults, priority: 5 } },
+      { event: 'b.*', handler: 'Topology.handle', options: { priority: 5 }, effective: { ...defaults, priority: 5 } },
+      { event: 'c', handler: 'auditTrail', options: { concurrency: 1 }, effective: { ...defaults, concurrency: 1, priority: 0 } },
     ]);
   });
 
