@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import {
@@ -16,6 +17,7 @@ import {
   Progress,
   rawConnection,
   startApp,
+  storedMessages,
   transport,
   uniqueNames,
 } from './support/nats-test-env.js';
@@ -65,6 +67,7 @@ function startWorker(names: { stream: string; subjectPrefix?: string }, group: s
 
 describeNats('NATS JetStream transport: an instance killed mid-handling', () => {
   const names = uniqueNames('crash');
+  const capped = uniqueNames('crashcap');
   let nc: NatsConnection;
   const apps: INestApplication[] = [];
   let child: ChildProcess | undefined;
@@ -76,7 +79,7 @@ describeNats('NATS JetStream transport: an instance killed mid-handling', () => 
   afterAll(async () => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const app of apps) await app.close();
-    await deleteStreams(nc, names.stream, names.deadLetterStream);
+    await deleteStreams(nc, names.stream, names.deadLetterStream, capped.stream, capped.deadLetterStream);
     await nc.close();
   });
 
@@ -106,5 +109,30 @@ describeNats('NATS JetStream transport: an instance killed mid-handling', () => 
     const consumer = await (await jetstreamManager(nc)).consumers.info(names.stream, 'workers');
     expect(consumer.num_redelivered).toBe(0); // acknowledged: nothing waits for another redelivery
     expect(consumer.delivered.consumer_seq).toBe(2); // once to the killed worker, once to the survivor
+  });
+
+  it('dead-letters a message whose deliveries ran out without an acknowledgement, instead of looping', async () => {
+    const publisherApp = await startApp(transport(capped, 'frontend'), []);
+    apps.push(publisherApp);
+    const stuck = startWorker(capped, 'workers');
+    child = stuck.child;
+    await stuck.ready;
+    const published = publisherApp.get(EventPublisher).publish('job.run', { job: 43 });
+    expect(await stuck.handling).toBe(published.id);
+    stuck.child.kill('SIGKILL');
+    await stuck.exited;
+
+    // One delivery allowed: the one the killed worker took. The survivor must not run the handler again.
+    const survivor = await startApp(transport(capped, 'workers', { ackWaitMs: ACK_WAIT_MS, maxDeliveries: 1 }), [SurvivorListener]);
+    apps.push(survivor);
+    await eventually(async () => (await storedMessages(nc, capped.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(nc, capped.stream, 'workers'));
+
+    const [letter] = await storedMessages(nc, capped.deadLetterStream);
+    expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('max-deliveries');
+    expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('2');
+    expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe(published.id);
+    expect(letter.json()).toEqual({ job: 43 });
+    expect(survivor.get(SurvivorListener).handled).toHaveLength(0);
   });
 });
