@@ -15,6 +15,7 @@ import {
   EventBusClosedError,
   EventBusNotReadyError,
   InvalidEventError,
+  InvalidHandlerError,
   WaitForTimeoutError,
 } from './errors.js';
 import { Handler, type HandlerInvoker, type InstanceResolver } from './handler.js';
@@ -22,7 +23,7 @@ import { HandlerRegistry } from './handler-registry.js';
 import type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import type { HandlerFailure } from './interfaces/handler-failure.interface.js';
-import type { HandlerOptions } from './interfaces/handler-options.interface.js';
+import type { HandlerOptions, HandlerPolicy } from './interfaces/handler-options.interface.js';
 import type { PublishOptions } from './interfaces/publish-options.interface.js';
 import type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
 import type { EventTransport, TransportHost } from './transport/event-transport.interface.js';
@@ -365,7 +366,19 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     resolveInstance: InstanceResolver | undefined,
     options: HandlerOptions,
   ): Handler {
-    return new Handler(label, target, invoke, instance, resolveInstance, options, this.options, this.handlerSequence++);
+    let defaults: HandlerPolicy = this.options;
+    if (options.policy !== undefined) {
+      const policy = this.options.policies?.[options.policy];
+      if (policy === undefined) {
+        const known = Object.keys(this.options.policies ?? {});
+        throw new InvalidHandlerError(
+          `${label} uses the policy "${options.policy}", which EventBusModule's \`policies\` option does not define ` +
+            `(${known.length === 0 ? 'it defines none' : `it defines: ${known.join(', ')}`}).`,
+        );
+      }
+      defaults = { retry: policy.retry ?? this.options.retry, concurrency: policy.concurrency ?? this.options.concurrency, priority: policy.priority };
+    }
+    return new Handler(label, target, invoke, instance, resolveInstance, options, defaults, this.handlerSequence++);
   }
 
   private transportHost(): TransportHost {

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from './event-envelope.js';
 import type { EventSelector } from './event-name.js';
 import { FifoQueue } from './fifo-queue.js';
-import type { HandlerOptions } from './interfaces/handler-options.interface.js';
+import type { HandlerOptions, HandlerPolicy } from './interfaces/handler-options.interface.js';
 import type { RetryPolicy } from './interfaces/retry-policy.interface.js';
 
 /** Resolves the instance a handler runs on for one event (request-scoped / durable providers). */
@@ -51,14 +51,15 @@ export class Handler {
     readonly resolveInstance: InstanceResolver | undefined,
     /** The options as declared (for `handlers()`). */
     readonly options: HandlerOptions,
-    defaults: { retry?: HandlerOptions['retry']; concurrency?: number },
+    /** The named policy, else the module defaults: what applies where `options` is silent. */
+    defaults: HandlerPolicy,
     /** Registration order, to keep sorting stable. */
     readonly sequence: number,
   ) {
     this.retry = options.retry ?? defaults.retry;
     const concurrency = options.concurrency ?? defaults.concurrency;
     this.concurrency = concurrency === undefined || concurrency <= 0 ? Infinity : Math.floor(concurrency);
-    this.priority = options.priority ?? 0;
+    this.priority = options.priority ?? defaults.priority ?? 0;
     this.filter = options.filter;
   }
 

@@ -51,6 +51,9 @@ function validateOptions(options: HandlerOptions, where: string): void {
   if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
     throw new InvalidHandlerError(`@OnEvent on ${where}: concurrency must be a whole number >= 1.`);
   }
+  if (options.policy !== undefined && (typeof options.policy !== 'string' || options.policy.length === 0)) {
+    throw new InvalidHandlerError(`@OnEvent on ${where}: policy must be the name of an entry of EventBusModule's policies option.`);
+  }
   if (options.filter !== undefined && typeof options.filter !== 'function') {
     throw new InvalidHandlerError(`@OnEvent on ${where}: filter must be a function (payload, envelope) => boolean.`);
   }

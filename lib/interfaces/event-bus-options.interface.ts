@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { EventTransport } from '../transport/event-transport.interface.js';
+import type { HandlerPolicy } from './handler-options.interface.js';
 import type { RetryPolicy } from './retry-policy.interface.js';
 
 export interface EventBusModuleOptions {
@@ -13,6 +14,8 @@ export interface EventBusModuleOptions {
   maxBufferedBeforeReady?: number;
   /** Events waiting for dispatch; one more throws BackpressureError. Default: unbounded. */
   maxQueued?: number;
+  /** Named policies handlers refer to with `@OnEvent(event, { policy: 'name' })`, e.g. built from configuration. */
+  policies?: Record<string, HandlerPolicy>;
   /** Carries events between processes. Default: in-process only. */
   transport?: EventTransport;
   /** Where the bus logs; false for silence. Default: Nest's Logger with context 'EventBus'. */

@@ -108,6 +108,48 @@ describe('retries and dead letters', () => {
   });
 });
 
+describe('named policies', () => {
+  it('applies a policy named in module options, with the handler\'s own options winning', async () => {
+    let inventoryCalls = 0;
+    let emailCalls = 0;
+    @Injectable()
+    class PolicyListeners {
+      @OnEvent('order', { policy: 'inventory' })
+      reserve() {
+        if (++inventoryCalls < 3) throw new Error('warehouse down');
+      }
+      @OnEvent('order', { policy: 'inventory', retry: { attempts: 1 } })
+      email() {
+        emailCalls++;
+        throw new Error('smtp down');
+      }
+    }
+    app = await createApp(
+      { providers: [PolicyListeners] },
+      { logger: false, policies: { inventory: { retry: { attempts: 3 }, concurrency: 1, priority: 7 } } },
+    );
+    const report = await app.events.publishAndWait('order');
+    expect(inventoryCalls).toBe(3);
+    expect(emailCalls).toBe(1);
+    expect(report).toMatchObject({ handled: 1, failed: [{ handler: 'PolicyListeners.email' }] });
+    expect(app.bus.handlers().map((h) => h.effective)).toEqual([
+      { retry: { attempts: 3 }, concurrency: 1, priority: 7 },
+      { retry: { attempts: 1 }, concurrency: 1, priority: 7 },
+    ]);
+  });
+
+  it('fails start-up naming the handler and the known policies when a policy does not exist', async () => {
+    @Injectable()
+    class Misnamed {
+      @OnEvent('order', { policy: 'inventry' })
+      handle() {}
+    }
+    await expect(createApp({ providers: [Misnamed] }, { logger: false, policies: { inventory: {} } })).rejects.toThrow(
+      /^Misnamed\.handle uses the policy "inventry", which EventBusModule's `policies` option does not define \(it defines: inventory\)\.$/,
+    );
+  });
+});
+
 describe('concurrency, priority and filters', () => {
   it('concurrency: 1 handles events one at a time in publish order, whatever each one takes', async () => {
     const started: number[] = [];
