@@ -19,7 +19,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         SampleConfigModule.forRoot(config),
-        EventBusModule.forRoot(eventBusOptions(config)),
+        // Async so that the NATS transport (EVENT_TRANSPORT=nats) is imported only when configured.
+        EventBusModule.forRootAsync({ useFactory: () => eventBusOptions(config) }),
         OrdersModule,
         InventoryModule,
         EmailModule,

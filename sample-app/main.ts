@@ -3,7 +3,7 @@ import { Logger, type INestApplication, type LoggerService } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { isEntryPoint } from './is-entry-point.js';
-import { readInteger, sampleConfigFromEnv, type SampleConfig } from './sample.config.js';
+import { readInteger, sampleConfigFromEnv, type SampleConfig, type TransportConfig } from './sample.config.js';
 
 export interface BootstrapOptions {
   /** Default: PORT, else 3000. 0 picks a free port. */
@@ -18,14 +18,25 @@ export interface BootstrapOptions {
 export async function bootstrap(options: BootstrapOptions = {}): Promise<INestApplication> {
   const module = AppModule.forRoot(options.config ?? sampleConfigFromEnv());
   const app = await NestFactory.create(module, options.logger === undefined ? {} : { logger: options.logger });
-  // SIGTERM / SIGINT run app.close(): in-flight handlers finish before their dependencies are torn down.
-  app.enableShutdownHooks();
+  // SIGTERM / SIGINT run app.close(): in-flight handlers finish (and a transport hands back what it has not
+  // handled) before their dependencies are torn down; then the process exits 0 (1 if closing failed).
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen(options.port ?? readInteger(process.env, 'PORT', 3000, 0));
   return app;
 }
 
+/** One line for the start-up log: where this service's events travel. */
+export function describeTransport(transport: TransportConfig): string {
+  return transport.kind === 'nats'
+    ? `Events travel through NATS JetStream at ${transport.servers}: stream ${transport.stream}, group ${transport.group}`
+    : 'Events stay in this process (EVENT_TRANSPORT=nats sends them through NATS JetStream)';
+}
+
 if (isEntryPoint(import.meta.url)) {
-  const app = await bootstrap();
+  const config = sampleConfigFromEnv();
+  const app = await bootstrap({ config });
   const { port } = app.getHttpServer().address() as { port: number };
-  new Logger('OrderService').log(`Listening on http://localhost:${port} (try GET /events/handlers)`);
+  const logger = new Logger('OrderService');
+  logger.log(describeTransport(config.transport));
+  logger.log(`Listening on http://localhost:${port} (try GET /events/handlers)`);
 }

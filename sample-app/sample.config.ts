@@ -8,6 +8,22 @@ export interface SampleConfig {
   shutdownTimeoutMs: number;
   /** Units in stock when the service starts; an item not listed has none. */
   initialStock: Readonly<Record<string, number>>;
+  /** Where events travel: within this process (the default), or through NATS JetStream. */
+  transport: TransportConfig;
+}
+
+/** In-process: handlers run in the publishing process. NATS: every event goes through JetStream first. */
+export type TransportConfig = { kind: 'in-process' } | NatsConfig;
+
+/** What NatsJetStreamTransport needs to know about this service (see event-bus.options.ts). */
+export interface NatsConfig {
+  kind: 'nats';
+  /** NATS server URL. */
+  servers: string;
+  /** JetStream stream of the events, shared by every service. */
+  stream: string;
+  /** The consumer group: the service's name. Each group gets every event; instances of one group share them. */
+  group: string;
 }
 
 /** Injection token of the SampleConfig. */
@@ -18,7 +34,7 @@ export const DEFAULT_STOCK: Readonly<Record<string, number>> = { Coffee: 100, Te
 /**
  * Reads the configuration from environment variables (all optional):
  * RETRY_ATTEMPTS (4), RETRY_DELAY_MS (500), RETRY_MAX_DELAY_MS (5000), EMAIL_LATENCY_MS (300),
- * SHUTDOWN_TIMEOUT_MS (10000).
+ * SHUTDOWN_TIMEOUT_MS (10000), and EVENT_TRANSPORT (see transportConfigFromEnv).
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   return {
@@ -30,7 +46,38 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     emailLatencyMs: readInteger(env, 'EMAIL_LATENCY_MS', 300, 0),
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     initialStock: DEFAULT_STOCK,
+    transport: transportConfigFromEnv(env, 'orders-service'),
   };
+}
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+export const DEFAULT_EVENT_STREAM = 'sample_orders';
+
+/**
+ * EVENT_TRANSPORT: unset (or `in-process`) keeps events in the process; `nats` sends them through NATS
+ * JetStream, with NATS_URL (nats://127.0.0.1:4222), EVENT_STREAM (sample_orders) and SERVICE_NAME, the
+ * consumer group (`defaultGroup`).
+ */
+export function transportConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: string): TransportConfig {
+  const kind = (env.EVENT_TRANSPORT ?? '').trim();
+  if (kind === '' || kind === 'in-process') return { kind: 'in-process' };
+  if (kind === 'nats') return natsConfigFromEnv(env, defaultGroup);
+  throw new Error(`EVENT_TRANSPORT must be "in-process" or "nats", got "${kind}".`);
+}
+
+/** NATS_URL, EVENT_STREAM and SERVICE_NAME (the group, `defaultGroup` when unset). */
+export function natsConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: string): NatsConfig {
+  return {
+    kind: 'nats',
+    servers: readText(env, 'NATS_URL', DEFAULT_NATS_URL),
+    stream: readText(env, 'EVENT_STREAM', DEFAULT_EVENT_STREAM),
+    group: readText(env, 'SERVICE_NAME', defaultGroup),
+  };
+}
+
+function readText(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? fallback : raw;
 }
 
 /** A whole number from the environment; a typo fails at start-up rather than meaning "0". */
