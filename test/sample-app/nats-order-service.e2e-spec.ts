@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EventBus, type EventEnvelope } from '../../lib/index.js';
+import { runDemo } from '../../sample-app/demo.js';
 import { Mailer } from '../../sample-app/email/mailer.js';
 import type { OrderReserved } from '../../sample-app/events/sample-events.js';
 import { startNotifications } from '../../sample-app/notifications/main.js';
 import { SmsGateway } from '../../sample-app/notifications/sms-gateway.js';
 import type { Order } from '../../sample-app/orders/order.js';
-import type { NatsConfig } from '../../sample-app/sample.config.js';
+import { sampleConfigFromEnv, type NatsConfig } from '../../sample-app/sample.config.js';
 import { LogRecorder } from './log-recorder.js';
 import { consumerBacklog, deleteSampleStreams, describeWithNats, rawConnection, storedSubjects, uniqueNatsConfig } from './nats-env.js';
 import { startSampleApp, type RunningSampleApp } from './start-sample-app.js';
@@ -126,5 +127,18 @@ describeNats('sample order service over NATS JetStream (EVENT_TRANSPORT=nats)', 
     await groupCaughtUp(nc, nats, 'orders-service');
     await groupCaughtUp(nc, nats, 'notifications-service');
     expect(notificationLogs.messages('error')).toEqual([]);
+  });
+
+  it('the seed demo over NATS: prints its two lines once the events came back from the server, then closes', async () => {
+    const nats = uniqueNatsConfig('demo', 'orders-service');
+    streams.push(nats.stream);
+    const logs = new LogRecorder();
+
+    await runDemo(logs, { ...sampleConfigFromEnv({}), transport: nats });
+
+    const printed = logs.lines.filter((line) => line.context === 'OrderListener').map((line) => line.message);
+    expect(printed.sort()).toEqual(['Order #124 has been shipped.', 'Processing order #123 for Coffee']);
+    expect(await storedSubjects(nc, nats.stream)).toEqual([`${nats.stream}.new_order`, `${nats.stream}.order_shipped`]);
+    expect(logs.messages('error')).toEqual([]);
   });
 });
