@@ -96,7 +96,9 @@ describe('createEventTestingModule', () => {
     await t.recorder.settle();
     expect(t.recorder.payloads('new_order')).toEqual([{ order_id: 1 }, { order_id: 2 }]);
     expect(t.app.get(Listener).seen).toEqual([1, 2]);
-    expect(t.bus.handlers()).toEqual([{ event: 'new_order', handler: 'Listener.handle', options: {} }]);
+    expect(t.bus.handlers()).toEqual([
+      { event: 'new_order', handler: 'Listener.handle', options: {}, effective: { retry: undefined, concurrency: undefined, priority: 0 } },
+    ]);
     await t.close();
   });
 
