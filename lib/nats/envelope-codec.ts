@@ -46,14 +46,15 @@ export class EncodedEvent {
 
   get headers(): MsgHdrs {
     const f = this.fields;
+    // append(), not set(): the headers are fresh, and set() first scans for the key to delete.
     const h = createHeaders();
-    h.set(HEADER.id, f.id);
-    h.set(HEADER.name, f.name);
-    h.set(HEADER.occurredAt, f.occurredAt);
-    if (f.correlationId !== undefined) h.set(HEADER.correlationId, f.correlationId);
-    if (f.causationId !== undefined) h.set(HEADER.causationId, f.causationId);
-    if (f.headers !== undefined) h.set(HEADER.headers, f.headers);
-    if (this.signature !== undefined) h.set(HEADER.signature, this.signature);
+    h.append(HEADER.id, f.id);
+    h.append(HEADER.name, f.name);
+    h.append(HEADER.occurredAt, f.occurredAt);
+    if (f.correlationId !== undefined) h.append(HEADER.correlationId, f.correlationId);
+    if (f.causationId !== undefined) h.append(HEADER.causationId, f.causationId);
+    if (f.headers !== undefined) h.append(HEADER.headers, f.headers);
+    if (this.signature !== undefined) h.append(HEADER.signature, this.signature);
     return h;
   }
 }
@@ -165,16 +166,38 @@ export class EnvelopeCodec {
     }
     const h = message.headers;
     if (h === undefined) throw new PoisonMessageError('malformed', 'no headers: not an event published by nestjs-event-bus');
-    const raw = {
-      id: h.get(HEADER.id),
-      name: h.get(HEADER.name),
-      occurredAt: h.get(HEADER.occurredAt),
-      correlationId: h.get(HEADER.correlationId),
-      causationId: optional(h.get(HEADER.causationId)),
-      headers: optional(h.get(HEADER.headers)),
-    };
+    // One pass over the headers: each MsgHdrs.get() scans and copies every key.
+    const raw = { id: '', name: '', occurredAt: '', correlationId: '', causationId: undefined as string | undefined, headers: undefined as string | undefined };
+    let signature = '';
+    for (const [key, values] of h) {
+      const value = values[0] ?? '';
+      switch (key) {
+        case HEADER.id:
+          raw.id = value;
+          break;
+        case HEADER.name:
+          raw.name = value;
+          break;
+        case HEADER.occurredAt:
+          raw.occurredAt = value;
+          break;
+        case HEADER.correlationId:
+          raw.correlationId = value;
+          break;
+        case HEADER.causationId:
+          raw.causationId = optional(value);
+          break;
+        case HEADER.headers:
+          raw.headers = optional(value);
+          break;
+        case HEADER.signature:
+          signature = value;
+          break;
+        default:
+          break;
+      }
+    }
     if (this.signer !== undefined) {
-      const signature = h.get(HEADER.signature);
       if (signature === '') throw new PoisonMessageError('unsigned', `no ${HEADER.signature} header, and a signing key is configured`);
       if (!this.signer.verify(canonicalFields(raw), body, signature)) {
         throw new PoisonMessageError('forged', `${HEADER.signature} does not match the message (wrong key, or the message was altered)`);

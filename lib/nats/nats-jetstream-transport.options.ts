@@ -45,7 +45,11 @@ export interface NatsJetStreamTransportOptions {
    * unsigned or wrongly signed messages are dead-lettered instead of handled. Every service must use the same key.
    */
   signingKey?: string | Uint8Array;
-  /** Messages this instance handles at once. Default 64. */
+  /**
+   * Messages this instance handles at once (each handler's own `concurrency` still applies). Pulls ask
+   * for up to this many; each pull costs a subscription round trip, so small values cost throughput.
+   * Default 256.
+   */
   concurrency?: number;
   /** Unacknowledged messages the group may hold across all its instances (consumer max_ack_pending). Default 1000. */
   maxAckPending?: number;
@@ -136,7 +140,7 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     },
     maxPayloadBytes: positive('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
     signingKey: signingKey(options.signingKey),
-    concurrency: positive('concurrency', options.concurrency, 64),
+    concurrency: positive('concurrency', options.concurrency, 256),
     maxAckPending: positive('maxAckPending', options.maxAckPending, 1000),
     maxPendingPublishes: positive('maxPendingPublishes', options.maxPendingPublishes, 512),
     deliverPolicy: options.deliverPolicy ?? 'all',
