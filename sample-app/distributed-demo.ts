@@ -86,8 +86,9 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
     const baseUrl = listening[1];
 
     const body = { item: 'Coffee', quantity: 2 };
+    say(`POST ${baseUrl}/orders ${JSON.stringify(body)}`);
     const placed = await http<{ id: number; status: string }>('POST', `${baseUrl}/orders`, 201, body);
-    say(`POST /orders ${JSON.stringify(body)} -> 201 ${JSON.stringify(placed)}`);
+    say(`  -> 201 ${JSON.stringify(placed)}`);
     const id = placed.id;
 
     // Fan-out: the orders service's listeners and the notifications service's both handle order.placed.
