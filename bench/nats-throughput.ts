@@ -5,12 +5,17 @@
  * Both paths do the same work per event: publish JSON with a message id to JetStream and wait for the
  * server's acknowledgement (at most WINDOW publishes awaiting an acknowledgement at once), pull it from a
  * durable consumer, parse it, run one handler, acknowledge it. The transport also carries the envelope
- * (name, time, correlation) in headers and runs the handler through the bus; that is the overhead measured. The clock runs from the first publish until the N-th event was handled;
- * afterwards (untimed) the consumer is checked to have no message left unacknowledged.
+ * (time, correlation, ...) in headers and runs the handler through the bus: that is the overhead measured.
+ * The raw client runs twice: with a default connection, and with `noAsyncTraces` as the transport sets on
+ * its own connections (the strict baseline: the default client spends much of its CPU capturing stack
+ * traces per request). The clock runs from the first publish until the N-th event was handled; the CPU
+ * column is the process's user + system time over the same span (steadier on a shared machine).
+ * Afterwards (untimed) the consumer is checked to have no message left unacknowledged.
  *
  * Run (needs nats-server with JetStream on 127.0.0.1:4222, or NATS_URL):
  *   node node_modules/typescript/bin/tsc -p bench/tsconfig.nats.json
  *   node dist/bench-nats/bench/nats-throughput.js [--events 20000] [--runs 3]
+ *   (--transport-only or --raw-only runs one path and prints its rate, for profiling with --cpu-prof)
  * Prints a markdown table on stdout; exits non-zero only on error (not when under the 80% target).
  */
 import 'reflect-metadata';
@@ -145,7 +150,7 @@ async function runTransport(jsm: JetStreamManager, events: number): Promise<Samp
     }
   }
 
-  const transport = new NatsJetStreamTransport({ servers: NATS_URL, stream, group: 'bench', ...(process.env.EB_CONC ? { concurrency: Number(process.env.EB_CONC) } : {}) });
+  const transport = new NatsJetStreamTransport({ servers: NATS_URL, stream, group: 'bench' });
   @Module({ imports: [EventBusModule.forRoot({ transport, logger: false })], providers: [OrderListener] })
   class BenchModule {}
 
@@ -155,17 +160,8 @@ async function runTransport(jsm: JetStreamManager, events: number): Promise<Samp
     await app.init();
     const publisher = app.get(EventPublisher);
     const sample = startSample();
-    if (process.env.EB_LANES) {
-      let next = 0;
-      const lane = async () => {
-        while (next++ < events) await publisher.publishAndWait('order.placed', PAYLOAD);
-      };
-      void Promise.all(Array.from({ length: Number(process.env.EB_LANES) }, lane));
-    } else for (let i = 0; i < events; i++) publisher.publish('order.placed', PAYLOAD);
-    const t0 = Date.now();
-    const dbg = process.env.EB_DEBUG ? setInterval(() => console.log(Date.now() - t0, transport.status().pendingPublishes, handled), 100) : undefined;
+    for (let i = 0; i < events; i++) publisher.publish('order.placed', PAYLOAD);
     await countdown.finished;
-    clearInterval(dbg);
     const result = sample.stop();
     await consumerSettled(jsm, stream, 'bench');
     if (handled !== events) throw new Error(`transport: handled ${handled} of ${events}`);

@@ -20,7 +20,9 @@ export const HEADER = {
 /** The header values of one event, as sent (URI-encoded where the value is free text). */
 interface HeaderFields {
   id: string;
+  /** The name as signed: the subject's tail, or (for names a subject cannot carry) the Eb-Name header value. */
   name: string;
+  nameInHeader: boolean;
   occurredAt: string;
   correlationId: string | undefined;
   causationId?: string;
@@ -49,7 +51,7 @@ export class EncodedEvent {
     // append(), not set(): the headers are fresh, and set() first scans for the key to delete.
     const h = createHeaders();
     h.append(HEADER.id, f.id);
-    h.append(HEADER.name, f.name);
+    if (f.nameInHeader) h.append(HEADER.name, f.name);
     h.append(HEADER.occurredAt, f.occurredAt);
     if (f.correlationId !== undefined) h.append(HEADER.correlationId, f.correlationId);
     if (f.causationId !== undefined) h.append(HEADER.causationId, f.causationId);
@@ -72,12 +74,20 @@ export interface WireEnvelope {
 
 /** What the codec reads from a received message. */
 export interface ReceivedMessage {
+  subject: string;
   headers: MsgHdrs | undefined;
   data: Uint8Array;
 }
 
 const MAX_ID_LENGTH = 256;
 const MAX_CACHED_SUBJECTS = 10_000;
+/** The subject token before a base64url-encoded name. */
+const ENCODED_TOKEN = '_.';
+
+interface Route {
+  subject: string;
+  nameInHeader: boolean;
+}
 const EMPTY = new Uint8Array(0);
 /** A name that is already a valid subject tail (printable ASCII tokens without wildcards). */
 const SUBJECT_SAFE = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+(\.[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+)*$/;
@@ -89,13 +99,16 @@ const SUBJECT_SAFE = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+(\.[\x21-\x29\x2b-
  */
 export class EnvelopeCodec {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private readonly subjects = new Map<string, string>();
+  private readonly routes = new Map<string, Route>();
+  private readonly subjectStart: string;
 
   constructor(
     private readonly subjectPrefix: string,
     private readonly maxPayloadBytes: number,
     private readonly signer: MessageSigner | undefined,
-  ) {}
+  ) {
+    this.subjectStart = `${subjectPrefix}.`;
+  }
 
   /** Called inside `publish`: throws InvalidEventError for what cannot travel. */
   encode(envelope: EventEnvelope, serverMaxPayload = Infinity): EncodedEvent {
@@ -128,9 +141,12 @@ export class EnvelopeCodec {
           'Send a reference to the data instead, or raise maxPayloadBytes (and the server max_payload).',
       );
     }
+    const route = this.route(name);
     const fields: HeaderFields = {
       id: envelope.id,
-      name: encodeURIComponent(name),
+      // Most names are their subject's tail: no header needed. The others travel in Eb-Name.
+      name: route.nameInHeader ? encodeURIComponent(name) : name,
+      nameInHeader: route.nameInHeader,
       occurredAt: String(envelope.occurredAt.getTime()),
       // Absent when it is the event's own id (the usual case): one header less to write and parse.
       correlationId: envelope.correlationId === envelope.id ? undefined : encodeURIComponent(envelope.correlationId),
@@ -141,21 +157,26 @@ export class EnvelopeCodec {
       throw new InvalidEventError(`Cannot publish "${name}" through NATS: the event id must be 1 to ${MAX_ID_LENGTH} characters on one line.`);
     }
     const signature = this.signer === undefined ? undefined : this.signer.sign(canonicalFields(fields), body);
-    return new EncodedEvent(this.subjectFor(name), fields, body, signature);
+    return new EncodedEvent(route.subject, fields, body, signature);
   }
 
   subjectFor(name: string): string {
-    let subject = this.subjects.get(name);
-    if (subject === undefined) {
-      // The name header is authoritative; the subject only routes. Names that are not valid subject
-      // tokens (spaces, empty segments, non-ASCII) travel under an encoded token.
-      subject = SUBJECT_SAFE.test(name)
-        ? `${this.subjectPrefix}.${name}`
-        : `${this.subjectPrefix}._.${Buffer.from(name, 'utf8').toString('base64url')}`;
+    return this.route(name).subject;
+  }
+
+  private route(name: string): Route {
+    let route = this.routes.get(name);
+    if (route === undefined) {
+      // Names that are not valid subject tokens (spaces, empty segments, non-ASCII), and names that look
+      // like the encoded form, travel under an encoded token, with the name in the Eb-Name header.
+      route =
+        SUBJECT_SAFE.test(name) && !name.startsWith(ENCODED_TOKEN)
+          ? { subject: `${this.subjectPrefix}.${name}`, nameInHeader: false }
+          : { subject: `${this.subjectPrefix}.${ENCODED_TOKEN}${Buffer.from(name, 'utf8').toString('base64url')}`, nameInHeader: true };
       // Event names are few; a runaway set of generated names must not grow this without bound.
-      if (this.subjects.size < MAX_CACHED_SUBJECTS) this.subjects.set(name, subject);
+      if (this.routes.size < MAX_CACHED_SUBJECTS) this.routes.set(name, route);
     }
-    return subject;
+    return route;
   }
 
   /** Throws PoisonMessageError with the reason when the message is not a valid (and, with a key, authentic) envelope. */
@@ -167,7 +188,7 @@ export class EnvelopeCodec {
     const h = message.headers;
     if (h === undefined) throw new PoisonMessageError('malformed', 'no headers: not an event published by nestjs-event-bus');
     // One pass over the headers: each MsgHdrs.get() scans and copies every key.
-    const raw = { id: '', name: '', occurredAt: '', correlationId: '', causationId: undefined as string | undefined, headers: undefined as string | undefined };
+    const raw = { id: '', name: '', nameInHeader: false, occurredAt: '', correlationId: '', causationId: undefined as string | undefined, headers: undefined as string | undefined };
     let signature = '';
     for (const [key, values] of h) {
       const value = values[0] ?? '';
@@ -197,6 +218,16 @@ export class EnvelopeCodec {
           break;
       }
     }
+    if (raw.name === '') {
+      // No Eb-Name: the name is the subject's tail.
+      const tail = message.subject.startsWith(this.subjectStart) ? message.subject.slice(this.subjectStart.length) : '';
+      if (tail === '' || tail.startsWith(ENCODED_TOKEN)) {
+        throw new PoisonMessageError('malformed', `missing ${HEADER.name} header, and the subject "${message.subject}" does not name the event`);
+      }
+      raw.name = tail;
+    } else {
+      raw.nameInHeader = true;
+    }
     if (this.signer !== undefined) {
       if (signature === '') throw new PoisonMessageError('unsigned', `no ${HEADER.signature} header, and a signing key is configured`);
       if (!this.signer.verify(canonicalFields(raw), body, signature)) {
@@ -204,8 +235,8 @@ export class EnvelopeCodec {
       }
     }
     if (raw.id === '' || raw.id.length > MAX_ID_LENGTH) throw new PoisonMessageError('malformed', `missing or invalid ${HEADER.id} header`);
-    const name = decodeField(HEADER.name, raw.name);
-    if (name.length === 0) throw new PoisonMessageError('malformed', `missing ${HEADER.name} header`);
+    const name = raw.nameInHeader ? decodeField(HEADER.name, raw.name) : raw.name;
+    if (name.length === 0) throw new PoisonMessageError('malformed', `empty ${HEADER.name} header`);
     const occurredAt = Number(raw.occurredAt);
     if (raw.occurredAt === '' || !Number.isSafeInteger(occurredAt) || occurredAt < 0) {
       throw new PoisonMessageError('malformed', `missing or invalid ${HEADER.occurredAt} header (milliseconds since the epoch expected)`);
@@ -234,7 +265,7 @@ function hasKeys(record: object): boolean {
 
 /** The signed string: every envelope header exactly as sent (they are URI-encoded, so '\n' cannot occur inside one). */
 function canonicalFields(f: HeaderFields): string {
-  return `v1\n${f.id}\n${f.name}\n${f.occurredAt}\n${f.correlationId ?? ''}\n${f.causationId ?? ''}\n${f.headers ?? ''}\n`;
+  return `v1\n${f.id}\n${f.nameInHeader ? 'h:' : 's:'}${f.name}\n${f.occurredAt}\n${f.correlationId ?? ''}\n${f.causationId ?? ''}\n${f.headers ?? ''}\n`;
 }
 
 function optional(value: string): string | undefined {

@@ -8,6 +8,9 @@ import { MessageSigner } from '../../lib/nats/message-signer.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 
+/** Where events named 'order.placed' travel with the prefix 'events'. */
+const SUBJECT = 'events.order.placed';
+
 /** The bytes that travel for an encoded event (the client encodes the JSON string when sending). */
 const bytes = (encoded: { body: string }) => new TextEncoder().encode(encoded.body);
 
@@ -46,7 +49,7 @@ describe('EnvelopeCodec', () => {
       payload: { nested: [1, 'two', null], s: 'é' },
     });
     const encoded = codec.encode(original);
-    expect(codec.decode({ headers: encoded.headers, data: bytes(encoded) })).toEqual({
+    expect(codec.decode({ subject: SUBJECT, headers: encoded.headers, data: bytes(encoded) })).toEqual({
       id: '0001-abc',
       name: 'order placed/€',
       payload: { nested: [1, 'two', null], s: 'é' },
@@ -55,6 +58,14 @@ describe('EnvelopeCodec', () => {
       causationId: 'cause:1',
       headers: { tenant: 'acme', note: 'line1\r\nline2', 'ü': 'ö' },
     });
+  });
+
+  it('puts names a subject cannot carry, or that look encoded, in the Eb-Name header', () => {
+    for (const name of ['order placed', 'a..b', '_.looks.encoded', 'ünïcode']) {
+      const encoded = codec.encode(envelope({ name }));
+      expect(encoded.headers.get(HEADER.name)).toBe(encodeURIComponent(name));
+      expect(codec.decode({ subject: encoded.subject, headers: encoded.headers, data: bytes(encoded) }).name).toBe(name);
+    }
   });
 
   it('routes valid names to <prefix>.<name> and encodes the others into one subject token', () => {
@@ -67,7 +78,7 @@ describe('EnvelopeCodec', () => {
   it('keeps an undefined payload undefined', () => {
     const encoded = codec.encode(envelope({ payload: undefined }));
     expect(encoded.body).toHaveLength(0);
-    expect(codec.decode({ headers: encoded.headers, data: bytes(encoded) }).payload).toBeUndefined();
+    expect(codec.decode({ subject: SUBJECT, headers: encoded.headers, data: bytes(encoded) }).payload).toBeUndefined();
   });
 
   it('refuses what JSON cannot carry, and payloads over the limit (also the server limit)', () => {
@@ -86,27 +97,31 @@ describe('EnvelopeCodec', () => {
       return h;
     };
     const data = bytes(good);
-    expect(poison(() => codec.decode({ headers: undefined, data })).reason).toBe('malformed');
-    expect(poison(() => codec.decode({ headers: withHeader(HEADER.id, undefined), data })).message).toMatch(/Nats-Msg-Id/);
-    expect(poison(() => codec.decode({ headers: withHeader(HEADER.name, undefined), data })).message).toMatch(/missing Eb-Name/);
-    expect(poison(() => codec.decode({ headers: withHeader(HEADER.name, '%E0%A4%A'), data })).message).toMatch(/not URI-encoded/);
-    expect(poison(() => codec.decode({ headers: withHeader(HEADER.occurredAt, 'yesterday'), data })).message).toMatch(/Eb-Occurred-At/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: undefined, data })).reason).toBe('malformed');
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: withHeader(HEADER.id, undefined), data })).message).toMatch(/Nats-Msg-Id/);
+    // A plain name travels as the subject's tail only; without Eb-Name, a subject outside the prefix names nothing.
+    expect(good.headers.get(HEADER.name)).toBe('');
+    expect(codec.decode({ subject: SUBJECT, headers: good.headers, data }).name).toBe('order.placed');
+    expect(poison(() => codec.decode({ subject: 'elsewhere.order.placed', headers: good.headers, data })).message).toMatch(/missing Eb-Name/);
+    expect(poison(() => codec.decode({ subject: 'events._.b3JkZXI', headers: good.headers, data })).message).toMatch(/missing Eb-Name/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: withHeader(HEADER.name, '%E0%A4%A'), data })).message).toMatch(/not URI-encoded/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: withHeader(HEADER.occurredAt, 'yesterday'), data })).message).toMatch(/Eb-Occurred-At/);
     // No correlation header: the event is its own correlation (the encoder leaves it out then).
-    expect(codec.decode({ headers: withHeader(HEADER.correlationId, undefined), data }).correlationId).toBe('0001-abc');
-    expect(poison(() => codec.decode({ headers: withHeader(HEADER.headers, encodeURIComponent('[1]')), data })).message).toMatch(/JSON object/);
-    expect(poison(() => codec.decode({ headers: withHeader(HEADER.headers, encodeURIComponent('{"a":1}')), data })).message).toMatch(/"a" is not a string/);
-    expect(poison(() => codec.decode({ headers: good.headers, data: new TextEncoder().encode('{oops') })).message).toMatch(/not valid JSON/);
-    expect(poison(() => codec.decode({ headers: good.headers, data: new Uint8Array([0xff, 0xfe]) })).message).toMatch(/UTF-8/);
-    expect(poison(() => codec.decode({ headers: good.headers, data: new Uint8Array(2048) })).reason).toBe('too-large');
+    expect(codec.decode({ subject: SUBJECT, headers: withHeader(HEADER.correlationId, undefined), data }).correlationId).toBe('0001-abc');
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: withHeader(HEADER.headers, encodeURIComponent('[1]')), data })).message).toMatch(/JSON object/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: withHeader(HEADER.headers, encodeURIComponent('{"a":1}')), data })).message).toMatch(/"a" is not a string/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: good.headers, data: new TextEncoder().encode('{oops') })).message).toMatch(/not valid JSON/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: good.headers, data: new Uint8Array([0xff, 0xfe]) })).message).toMatch(/UTF-8/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: good.headers, data: new Uint8Array(2048) })).reason).toBe('too-large');
   });
 
   it('refuses "__proto__" keys anywhere in the payload or headers', () => {
     const good = codec.encode(envelope());
     const body = new TextEncoder().encode('{"deep":[{"__proto__":{"isAdmin":true}}]}');
-    expect(poison(() => codec.decode({ headers: good.headers, data: body })).message).toMatch(/__proto__/);
+    expect(poison(() => codec.decode({ subject: SUBJECT, headers: good.headers, data: body })).message).toMatch(/__proto__/);
     // A mere mention in a value is fine.
     const harmless = new TextEncoder().encode('{"text":"__proto__"}');
-    expect(codec.decode({ headers: good.headers, data: harmless }).payload).toEqual({ text: '__proto__' });
+    expect(codec.decode({ subject: SUBJECT, headers: good.headers, data: harmless }).payload).toEqual({ text: '__proto__' });
   });
 });
 
@@ -115,22 +130,22 @@ describe('EnvelopeCodec with a signing key', () => {
 
   it('accepts what it signed, and refuses unsigned, wrongly signed and altered messages', () => {
     const encoded = signed.encode(envelope());
-    expect(signed.decode({ headers: encoded.headers, data: bytes(encoded) }).id).toBe('0001-abc');
+    expect(signed.decode({ subject: SUBJECT, headers: encoded.headers, data: bytes(encoded) }).id).toBe('0001-abc');
 
     const unsigned = new EnvelopeCodec('events', 1024, undefined).encode(envelope());
-    expect(poison(() => signed.decode({ headers: unsigned.headers, data: bytes(unsigned) })).reason).toBe('unsigned');
+    expect(poison(() => signed.decode({ subject: SUBJECT, headers: unsigned.headers, data: bytes(unsigned) })).reason).toBe('unsigned');
 
     const otherKey = new EnvelopeCodec('events', 1024, new MessageSigner(Buffer.from('another key of 32 bytes length!!'))).encode(envelope());
-    expect(poison(() => signed.decode({ headers: otherKey.headers, data: bytes(otherKey) })).reason).toBe('forged');
+    expect(poison(() => signed.decode({ subject: SUBJECT, headers: otherKey.headers, data: bytes(otherKey) })).reason).toBe('forged');
 
     const altered = new TextEncoder().encode('{"orderId":2}');
-    expect(poison(() => signed.decode({ headers: encoded.headers, data: altered })).reason).toBe('forged');
+    expect(poison(() => signed.decode({ subject: SUBJECT, headers: encoded.headers, data: altered })).reason).toBe('forged');
 
     // Moving a signature to another event (a different id) breaks it too: every envelope field is signed.
     const other = signed.encode(envelope({ id: '0002-xyz' }));
     const moved = encoded.headers;
     moved.set(HEADER.signature, other.headers.get(HEADER.signature));
-    expect(poison(() => signed.decode({ headers: moved, data: bytes(encoded) })).reason).toBe('forged');
+    expect(poison(() => signed.decode({ subject: SUBJECT, headers: moved, data: bytes(encoded) })).reason).toBe('forged');
   });
 
   it('treats a garbage signature as forged, whatever its length', () => {
@@ -138,7 +153,7 @@ describe('EnvelopeCodec with a signing key', () => {
     for (const garbage of ['x', 'AAAA', 'not base64 at all!', 'A'.repeat(500)]) {
       const h = encoded.headers;
       h.set(HEADER.signature, garbage);
-      expect(poison(() => signed.decode({ headers: h, data: bytes(encoded) })).reason).toBe('forged');
+      expect(poison(() => signed.decode({ subject: SUBJECT, headers: h, data: bytes(encoded) })).reason).toBe('forged');
     }
   });
 });

@@ -127,7 +127,7 @@ describeNats('NATS JetStream transport: a handler that fails', () => {
     expect(letter.header.get(DEAD_LETTER_HEADER.error)).toBe('Error: the ledger is read-only');
     expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('3');
     expect(letter.header.get(DEAD_LETTER_HEADER.group)).toBe('ledger');
-    expect(letter.header.get('Eb-Name')).toBe('invoice.issued');
+    expect(letter.header.get(DEAD_LETTER_HEADER.originalSubject)).toBe(`${n.subjectPrefix}.invoice.issued`);
     expect(letter.json()).toEqual({ invoice: 9 });
     expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe(envelope.id);
     expect(app.get(BrokenListener).calls.value).toBe(3);

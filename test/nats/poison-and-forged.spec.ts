@@ -76,9 +76,9 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     const subject = `${n.subjectPrefix}.audit.entry`;
 
     await js.publish(subject, encoder.encode('{"not json'), { headers: envelopeHeaders('poison-1') });
-    const noName = envelopeHeaders('poison-2');
-    noName.delete('Eb-Name');
-    await js.publish(subject, encoder.encode('{}'), { headers: noName });
+    const noTime = envelopeHeaders('poison-2');
+    noTime.delete('Eb-Occurred-At');
+    await js.publish(subject, encoder.encode('{}'), { headers: noTime });
     await js.publish(subject, encoder.encode('{"a":{"__proto__":{"polluted":true}}}'), { headers: envelopeHeaders('poison-3') });
     await js.publish(subject, encoder.encode(JSON.stringify({ blob: 'x'.repeat(2000) })), { headers: envelopeHeaders('poison-4') });
     await js.publish(subject, encoder.encode('plain text, no headers at all'));
@@ -94,7 +94,7 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     const byOriginal = (seqIndex: number) => letters[seqIndex];
     const summary = letters.map((l) => [l.header.get(DEAD_LETTER_HEADER.reason), l.header.get(DEAD_LETTER_HEADER.error)]);
     expect(summary[0]).toEqual(['malformed', expect.stringContaining('payload is not valid JSON')]);
-    expect(summary[1]).toEqual(['malformed', expect.stringContaining('missing Eb-Name header')]);
+    expect(summary[1]).toEqual(['malformed', expect.stringContaining('missing or invalid Eb-Occurred-At header')]);
     expect(summary[2]).toEqual(['malformed', expect.stringContaining('"__proto__" key is not allowed')]);
     expect(summary[3]).toEqual(['too-large', expect.stringContaining('over the 1024-byte limit')]);
     expect(summary[4]).toEqual(['malformed', expect.stringContaining('no headers')]);
