@@ -63,6 +63,13 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
     );
   }
   const services: ServiceProcess[] = [];
+  // Ctrl-C / SIGTERM on the demo: stop the services, so the steps waiting on them fail and the clean-up runs.
+  const interrupted = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the services`);
+    for (const service of services) void service.stop(stepTimeoutMs).catch(() => undefined);
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
   try {
     say(`NATS JetStream at ${natsUrl}, stream ${stream}${ownStream ? ' (new for this run, deleted at the end)' : ''}`);
     const env = (group: string): NodeJS.ProcessEnv => ({
@@ -133,6 +140,8 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
     say('Both services shut down gracefully (exit code 0).');
     return { stream, order, eventId };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await Promise.all(services.map((service) => service.kill()));
     if (ownStream) await deleteStreams(nc, stream, `${stream}_DEAD_LETTERS`);
     await nc.close();
