@@ -10,6 +10,8 @@ export class DeliveryTracker implements DeliveryTrackerLike {
   constructor(
     envelope: EventEnvelope,
     private readonly resolve: (report: DeliveryReport) => void,
+    /** A broker will deliver the event again if a handler fails: failures here are not dead letters yet. */
+    readonly redeliverable = false,
   ) {
     this.report = { envelope, handled: 0, failed: [] };
   }

@@ -85,9 +85,9 @@ export class Dispatcher {
   }
 
   /** Queues an event and resolves with its DeliveryReport once every handler settled. */
-  enqueueAndTrack(envelope: Envelope, skipHandlers?: ReadonlySet<string>): Promise<DeliveryReport> {
+  enqueueAndTrack(envelope: Envelope, skipHandlers?: ReadonlySet<string>, redeliverable = false): Promise<DeliveryReport> {
     return new Promise((resolve) => {
-      this.queue.push(new TrackedDelivery(envelope, new DeliveryTracker(envelope, resolve), skipHandlers));
+      this.queue.push(new TrackedDelivery(envelope, new DeliveryTracker(envelope, resolve, redeliverable), skipHandlers));
       if (!this.flushScheduled && this.running) this.scheduleFlush();
     });
   }
@@ -249,12 +249,20 @@ export class Dispatcher {
     tracker: DeliveryTrackerLike | undefined,
     error: unknown,
   ): void {
-    const final = attempt >= handler.attempts;
+    const lastAttempt = attempt >= handler.attempts;
+    // With a broker that redelivers, giving up here is not final: the next delivery retries.
+    const redelivered = lastAttempt && tracker !== undefined && tracker.redeliverable;
+    const final = lastAttempt && !redelivered;
     const seen = attempt === 1 ? envelope : (envelope as Envelope).withAttempt(attempt);
     const failure: HandlerFailure = { envelope: seen, handler: handler.label, error, attempt, final };
     if (this.errors$.observed) this.emitSafely(this.errors$, failure);
     const what = `${handler.label} failed on event ${describeEventName(envelope.name)} (id ${envelope.id}), attempt ${attempt}/${handler.attempts}`;
-    if (!final) {
+    if (redelivered) {
+      this.logger.warn(`${what}; the broker will redeliver it: ${errorMessage(error)}`);
+      this.settle(handler, tracker, false, error);
+      return;
+    }
+    if (!lastAttempt) {
       const delay = handler.delayBefore(attempt + 1);
       this.logger.warn(`${what}; retrying in ${Math.round(delay)}ms: ${errorMessage(error)}`);
       this.pending++;

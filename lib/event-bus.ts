@@ -385,7 +385,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     return {
       logger: this.logger,
       subscriptions: () => this.registry.subscribedNames(),
-      deliver: (envelope, options) => this.dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers),
+      deliver: (envelope, options) =>
+        this.dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers, options?.lastDelivery === false),
       settledHandlers: (envelope, report) => {
         const labels = this.registry.resolve(envelope.name, envelope.payload).map((h) => h.label);
         if (report.failed.length === 0) return labels;

@@ -17,6 +17,7 @@ export interface WaitingRun {
 }
 
 export interface DeliveryTrackerLike {
+  readonly redeliverable: boolean;
   settle(handler: string, ok: boolean, error?: unknown): void;
   skip(): void;
 }

@@ -30,6 +30,17 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
+export interface TransportDeliveryOptions {
+  /** Handlers (`'Class.method'`) already done with this event in an earlier delivery: not run again. */
+  skipHandlers?: ReadonlySet<string>;
+  /**
+   * False when the broker will redeliver the event if a handler still fails after its in-process retries:
+   * such failures are then reported on `errors$` with `final: false` and logged as warnings, not
+   * dead-lettered. Default true (this delivery is the last chance).
+   */
+  lastDelivery?: boolean;
+}
+
 /** What the bus offers a transport. */
 export interface TransportHost {
   /** The event names and patterns this process has handlers for (strings only; symbols cannot travel). */
@@ -39,7 +50,7 @@ export interface TransportHost {
    * and resolves when all of them succeeded or were dead-lettered. Never rejects because of a handler.
    * `skipHandlers` names handlers (`'Class.method'`) that already succeeded for this event (redelivery).
    */
-  deliver(envelope: EventEnvelope, options?: { skipHandlers?: ReadonlySet<string> }): Promise<DeliveryReport>;
+  deliver(envelope: EventEnvelope, options?: TransportDeliveryOptions): Promise<DeliveryReport>;
   /**
    * After a delivery in which some handler failed: the local handlers (`'Class.method'`) of this event
    * that are done with it (succeeded, filtered out, or skipped). A transport that redelivers the event
