@@ -112,7 +112,7 @@ export class NatsJetStreamTransport implements EventTransport {
     const signer = this.options.signingKey === undefined ? undefined : new MessageSigner(this.options.signingKey);
     this.codec = new EnvelopeCodec(this.options.subjectPrefix, this.options.maxPayloadBytes, signer);
     this.publisher = new ReliablePublisher(
-      () => this.connect().then((c) => c.js),
+      () => this.connect().then((c) => c.nc),
       this.options.maxPendingPublishes,
       () => this.host?.logger,
     );

@@ -1,6 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
-import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { InvalidArgumentError, InvalidSubjectError, PermissionViolationError, type MsgHdrs } from '@nats-io/transport-node';
+import {
+  createInbox,
+  InvalidArgumentError,
+  InvalidSubjectError,
+  PermissionViolationError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 import { FifoQueue } from '../fifo-queue.js';
 
 /** One message to publish until the server acknowledges it. */
@@ -14,12 +22,18 @@ interface PendingPublish {
   message: OutgoingMessage;
   resolve: () => void;
   reject: (error: unknown) => void;
+  failures: number;
+  refusals: number;
+  /** When the current attempt was sent (for the acknowledgement timeout). */
+  sentAt: number;
 }
 
 /** A server that refuses a message outright (not a timeout or a lost connection) is asked this many times. */
 const MAX_REFUSALS = 5;
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
+/** No acknowledgement after this long: sent again (the message id makes a second copy harmless). */
+const ACK_TIMEOUT_MS = 5000;
 
 /** The publisher stopped (the transport closed) before the server acknowledged the message. */
 export class PublishAbortedError extends Error {
@@ -29,25 +43,62 @@ export class PublishAbortedError extends Error {
   }
 }
 
+/** JetStream answered the publish with an error (e.g. the stream's limits refuse it). */
+export class PublishRefusedError extends Error {
+  constructor(
+    readonly code: number,
+    readonly errCode: number | undefined,
+    description: string,
+  ) {
+    super(`JetStream refused the message: ${description} (${code}${errCode === undefined ? '' : `/${errCode}`})`);
+    this.name = 'PublishRefusedError';
+  }
+}
+
+class AckTimeoutError extends Error {
+  constructor() {
+    super(`no acknowledgement from JetStream within ${ACK_TIMEOUT_MS}ms`);
+    this.name = 'AckTimeoutError';
+  }
+}
+
+class NoStreamError extends Error {
+  constructor(subject: string) {
+    super(`no stream answered for ${subject} (stream missing, or JetStream unavailable)`);
+    this.name = 'NoStreamError';
+  }
+}
+
 /**
  * Publishes to JetStream and retries until the server acknowledges: timeouts, lost connections and a
  * missing stream are retried with backoff for as long as the transport is open; an explicit refusal by
  * the server is retried a few times, then reported. At most `window` publishes wait for an
- * acknowledgement at once; the rest queue here, so a flood of `publish()` calls does not open a
- * request per event.
+ * acknowledgement at once; the rest queue here.
+ *
+ * Acknowledgements come back on one wildcard inbox subscription, matched by a token in the reply subject,
+ * with one sweeping timer for timeouts: the JetStream client's request-per-publish path allocates a
+ * request object, a timer, promises and an error object for every message, which under load costs more
+ * than the publish itself. This is JetStream's own asynchronous-publish protocol (publish with a reply
+ * subject, the stream answers with a PubAck).
  */
 export class ReliablePublisher {
   private readonly queue = new FifoQueue<PendingPublish>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Publishes waiting to be retried, by their timer. */
+  private readonly retrying = new Map<NodeJS.Timeout, PendingPublish>();
+  private readonly awaiting = new Map<string, PendingPublish>();
   private active = 0;
   private stopped: string | undefined;
   private idleWaiters: (() => void)[] = [];
-
-  /** Set once connected, so a publish does not wait a promise turn for the client. */
-  private js: JetStreamClient | undefined;
+  private nextToken = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly decoder = new TextDecoder();
+  /** Set once connected, so a publish does not wait a promise turn for the connection. */
+  private nc: NatsConnection | undefined;
+  private replyPrefix = '';
+  private replySubscription: Subscription | undefined;
 
   constructor(
-    private readonly client: () => Promise<JetStreamClient>,
+    private readonly connection: () => Promise<NatsConnection>,
     private readonly window: number,
     private readonly logger: () => LoggerService | undefined,
   ) {}
@@ -60,9 +111,13 @@ export class ReliablePublisher {
   publish(message: OutgoingMessage): Promise<void> {
     if (this.stopped !== undefined) return Promise.reject(new PublishAbortedError(this.stopped));
     return new Promise((resolve, reject) => {
-      const item = { message, resolve, reject };
-      if (this.active < this.window) this.run(item);
-      else this.queue.push(item);
+      const item: PendingPublish = { message, resolve, reject, failures: 0, refusals: 0, sentAt: 0 };
+      if (this.active < this.window) {
+        this.active++;
+        this.attempt(item);
+      } else {
+        this.queue.push(item);
+      }
     });
   }
 
@@ -75,66 +130,133 @@ export class ReliablePublisher {
   /** Gives up on what is still waiting (after the close timeout); each such publish rejects with `reason`. */
   stop(reason: string): number {
     this.stopped = reason;
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
-    let abandoned = 0;
-    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
-      abandoned++;
-      item.reject(new PublishAbortedError(reason));
+    const abandoned = this.pending;
+    for (const [timer, item] of this.retrying) {
+      clearTimeout(timer);
+      this.finish(item, new PublishAbortedError(reason));
     }
-    return abandoned + this.active;
+    this.retrying.clear();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const item of this.awaiting.values()) this.finish(item, new PublishAbortedError(reason));
+    this.awaiting.clear();
+    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) item.reject(new PublishAbortedError(reason));
+    this.replySubscription?.unsubscribe();
+    return abandoned;
   }
 
-  private run(item: PendingPublish): void {
-    this.active++;
-    this.attempt(item, 0, 0);
-  }
-
-  private attempt(item: PendingPublish, failures: number, refusals: number): void {
+  private attempt(item: PendingPublish): void {
     if (this.stopped !== undefined) {
       this.finish(item, new PublishAbortedError(this.stopped));
       return;
     }
-    const { subject, body } = item.message;
-    const sent =
-      this.js !== undefined
-        ? this.js.publish(subject, body, { headers: item.message.headers })
-        : this.client().then((js) => {
-            this.js = js;
-            return js.publish(subject, body, { headers: item.message.headers });
-          });
-    sent.then(
-        () => this.finish(item, undefined),
-        (error: unknown) => {
-          if (isPermanent(error)) {
-            this.finish(item, error);
-            return;
-          }
-          const refused = error instanceof JetStreamApiError;
-          if (this.stopped !== undefined || (refused && refusals + 1 >= MAX_REFUSALS)) {
-            this.finish(item, this.stopped !== undefined ? new PublishAbortedError(this.stopped) : error);
-            return;
-          }
-          const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures);
-          if (failures === 0 || failures % 10 === 0) {
-            this.logger()?.warn?.(`Publishing to ${item.message.subject} failed (${String(error)}); retrying in ${delay}ms.`);
-          }
-          const timer = setTimeout(() => {
-            this.retryTimers.delete(timer);
-            this.attempt(item, failures + 1, refused ? refusals + 1 : refusals);
-          }, delay);
-          this.retryTimers.add(timer);
+    if (this.nc === undefined) {
+      this.connection().then(
+        (nc) => {
+          this.useConnection(nc);
+          this.attempt(item);
         },
+        (error: unknown) => this.failed(item, error),
       );
+      return;
+    }
+    const token = (this.nextToken++).toString(36);
+    item.sentAt = Date.now();
+    this.awaiting.set(token, item);
+    try {
+      const { subject, body, headers } = item.message;
+      this.nc.publish(subject, body, { headers, reply: `${this.replyPrefix}${token}` });
+    } catch (error) {
+      this.awaiting.delete(token);
+      this.failed(item, error);
+      return;
+    }
+    this.sweeper ??= setInterval(this.sweep, Math.min(1000, ACK_TIMEOUT_MS));
+  }
+
+  private useConnection(nc: NatsConnection): void {
+    if (this.nc !== undefined) return;
+    this.nc = nc;
+    this.replyPrefix = `${createInbox()}.`;
+    // The client re-subscribes after a reconnect; replies lost meanwhile end as timeouts and are retried.
+    this.replySubscription = nc.subscribe(`${this.replyPrefix}*`, { callback: (error, msg) => this.onReply(error, msg) });
+  }
+
+  private onReply(error: Error | null, msg: Msg): void {
+    if (error !== null) {
+      this.logger()?.error?.(`The JetStream acknowledgement subscription failed: ${String(error)}`);
+      return;
+    }
+    const token = msg.subject.slice(this.replyPrefix.length);
+    const item = this.awaiting.get(token);
+    // Unknown: a late answer to an attempt already timed out and retried. The retry has its own token.
+    if (item === undefined) return;
+    this.awaiting.delete(token);
+    if (msg.data.length === 0 && msg.headers?.code === 503) {
+      this.failed(item, new NoStreamError(item.message.subject));
+      return;
+    }
+    let ack: { stream?: string; error?: { code: number; err_code?: number; description: string } };
+    try {
+      ack = JSON.parse(this.decoder.decode(msg.data)) as typeof ack;
+    } catch {
+      this.failed(item, new Error(`unreadable acknowledgement from JetStream: ${this.decoder.decode(msg.data).slice(0, 200)}`));
+      return;
+    }
+    if (ack.error !== undefined) {
+      item.refusals++;
+      this.failed(item, new PublishRefusedError(ack.error.code, ack.error.err_code, ack.error.description));
+    } else if (typeof ack.stream === 'string' && ack.stream !== '') {
+      this.finish(item, undefined);
+    } else {
+      this.failed(item, new Error('JetStream acknowledgement without a stream'));
+    }
+  }
+
+  private readonly sweep = (): void => {
+    if (this.awaiting.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      return;
+    }
+    const expired = Date.now() - ACK_TIMEOUT_MS;
+    for (const [token, item] of this.awaiting) {
+      if (item.sentAt > expired) continue;
+      this.awaiting.delete(token);
+      this.failed(item, new AckTimeoutError());
+    }
+  };
+
+  private failed(item: PendingPublish, error: unknown): void {
+    if (this.stopped !== undefined) {
+      this.finish(item, new PublishAbortedError(this.stopped));
+      return;
+    }
+    if (isPermanent(error) || item.refusals >= MAX_REFUSALS) {
+      this.finish(item, error);
+      return;
+    }
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** item.failures);
+    if (item.failures === 0 || item.failures % 10 === 0) {
+      this.logger()?.warn?.(`Publishing to ${item.message.subject} failed (${String(error)}); retrying in ${delay}ms.`);
+    }
+    item.failures++;
+    const timer = setTimeout(() => {
+      this.retrying.delete(timer);
+      this.attempt(item);
+    }, delay);
+    this.retrying.set(timer, item);
   }
 
   private finish(item: PendingPublish, error: unknown): void {
     this.active--;
     if (error === undefined) item.resolve();
     else item.reject(error);
-    const next = this.queue.shift();
-    if (next !== undefined) this.run(next);
-    else if (this.active === 0 && this.idleWaiters.length !== 0) {
+    const next = this.stopped === undefined ? this.queue.shift() : undefined;
+    if (next !== undefined) {
+      this.active++;
+      this.attempt(next);
+    } else if (this.active === 0 && this.idleWaiters.length !== 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
