@@ -48,7 +48,14 @@ export function checkTargets(rows: Row[]): TargetResult[] {
   const change = (pattern - 1) * 100;
   add('t-pattern', 'pattern listener adds ≤ 30% to a plain-name publish', pattern, 1.3, '≤', `${change < 0 ? '−' : '+'}${fmtNumber(Math.abs(change))}%`);
   const heap = lib('heap-subscription') / of('heap-subscription', 'nest-event-emitter');
-  add('t-heap', 'heap per subscription ≤ 2× @nestjs/event-emitter', heap, 2, '≤', `${fmtRatio(heap)} theirs`);
+  add(
+    't-heap',
+    'heap per subscription ≤ 2× @nestjs/event-emitter',
+    heap,
+    2,
+    '≤',
+    `${fmtNumber(lib('heap-subscription'))} vs ${fmtNumber(of('heap-subscription', 'nest-event-emitter'))} bytes, ${fmtRatio(heap)} theirs`,
+  );
   const boot = lib('bootstrap-per-handler') / of('bootstrap-per-handler', 'nest-event-emitter');
   const bootRow = row('bootstrap-per-handler');
   const overlap = bootRow !== undefined && iqrOverlap(bootRow.cells[BASELINE]?.samples, bootRow.cells['nest-event-emitter']?.samples);
@@ -58,7 +65,7 @@ export function checkTargets(rows: Row[]): TargetResult[] {
     boot,
     1,
     '≤',
-    `${fmtRatio(boot)} theirs${overlap ? ' (their interquartile ranges overlap: within this machine\'s noise)' : ''}`,
+    `${fmtNumber(lib('bootstrap-per-handler'))} vs ${fmtNumber(of('bootstrap-per-handler', 'nest-event-emitter'))} µs/handler${overlap ? ' (their interquartile ranges overlap: within this machine\'s noise)' : ''}`,
   );
   return out;
 }

@@ -1,4 +1,4 @@
-import { CompletionCounter, elapsedNs, nowNs, quiesce, rotate } from '../harness.js';
+import { CompletionCounter, elapsedNs, nowNs, quiesce, rotate, sleep } from '../harness.js';
 import type { ListenerKind, SystemInstance } from '../systems/types.js';
 import { unsupportedCell, withTimeout, type Cell, type Context, type Row, type Scenario } from './types.js';
 
@@ -16,6 +16,8 @@ interface ThroughputOptions {
 }
 
 const PAYLOAD = Object.freeze({ orderId: 123, item: 'Coffee' });
+/** Pause before each sample (untimed). */
+const SETTLE_MS = 10;
 
 /**
  * Publish N events (names round-robin), then wait until every listener ran for every one of them
@@ -49,6 +51,9 @@ export function throughputScenario(options: ThroughputOptions): Scenario {
       // No forced GC per sample: a full GC shrinks the young generation, which then punishes whoever
       // allocates next (queued envelopes, promises) with promotions a real server would not see.
       const sample = async (instance: SystemInstance, events: number): Promise<number> => {
+        // Let the previous sample's background GC work (concurrent marking, sweeping) finish first:
+        // otherwise a garbage-heavy system's debt lands in the next system's sample.
+        await sleep(SETTLE_MS);
         const done = counter.expect(events * perEvent);
         const start = nowNs();
         instance.publishMany(events, PAYLOAD);
