@@ -6,7 +6,7 @@ import { natsServerBinaryAvailable, PrivateNatsServer } from './support/private-
 
 const describeNats = await describeWithNats();
 const withServerBinary = natsServerBinaryAvailable() ? it : it.skip;
-if (!natsServerBinaryAvailable()) console.warn('Skipping the NATS reconnect test: no nats-server binary (set NATS_SERVER_BIN).');
+if (!natsServerBinaryAvailable()) process.stderr.write('Skipping the NATS reconnect test: no nats-server binary (set NATS_SERVER_BIN).\n');
 
 @Injectable()
 class PingListener {

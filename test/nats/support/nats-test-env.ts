@@ -37,8 +37,16 @@ export function reachable(url = NATS_URL): Promise<boolean> {
 export async function describeWithNats(): Promise<jest.Describe> {
   if (await reachable()) return describe;
   if (process.env.CI === 'true') return describe;
-  console.warn(`Skipping NATS JetStream tests: no NATS server reachable at ${NATS_URL} (set NATS_URL, or start nats-server -js).`);
+  // Straight to stderr: Jest may swallow console output of a file whose tests are all skipped.
+  process.stderr.write(
+    `Skipping NATS JetStream tests in ${callerFile()}: no NATS server reachable at ${NATS_URL} (set NATS_URL, or start nats-server -js; under CI=true this fails instead).\n`,
+  );
   return describe.skip;
+}
+
+function callerFile(): string {
+  const line = new Error().stack?.split('\n').find((l) => l.includes('.spec.ts'));
+  return line?.match(/([\w-]+\.spec\.ts)/)?.[1] ?? 'test/nats';
 }
 
 /** Stream, subject and dead-letter names no other run uses. */
