@@ -8,7 +8,6 @@ import {
   RetentionPolicy,
   StorageType,
   type Consumer,
-  type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
@@ -52,7 +51,6 @@ export interface NatsTransportStatus {
 
 interface Connected {
   nc: NatsConnection;
-  js: JetStreamClient;
   jsm: JetStreamManager;
 }
 
@@ -75,7 +73,8 @@ const DEAD_LETTER_RETRY_MS = 1000;
  */
 export class NatsJetStreamTransport implements EventTransport {
   readonly name = 'nats';
-  readonly options: Readonly<ResolvedNatsOptions>;
+  /** Private: it holds the signing key. */
+  private readonly options: Readonly<ResolvedNatsOptions>;
   private readonly codec: EnvelopeCodec;
   private readonly publisher: ReliablePublisher;
   private readonly settled = new SettledHandlersMemory();
@@ -331,7 +330,7 @@ export class NatsJetStreamTransport implements EventTransport {
       await this.ensureStream(jsm, this.options.stream, this.options.subjectPrefix);
       await this.ensureStream(jsm, this.options.deadLetterStream, this.options.deadLetterSubjectPrefix);
       this.state = 'connected';
-      return { nc, js: jetstream(nc), jsm };
+      return { nc, jsm };
     } catch (error) {
       await nc.close().catch(() => undefined);
       this.nc = undefined;
