@@ -255,8 +255,10 @@ export class NatsJetStreamTransport implements EventTransport {
       ]);
     }
     const skipHandlers = this.settled.get(msg.seq);
+    // Before the last delivery a failure is not final: the bus reports it as such, and this redelivers.
+    const lastDelivery = deliveries >= maxDeliveries;
     return host
-      .deliver(envelope, skipHandlers === undefined ? undefined : { skipHandlers })
+      .deliver(envelope, skipHandlers === undefined ? { lastDelivery } : { skipHandlers, lastDelivery })
       .then((report) => this.afterDelivery(msg, envelope, report, deliveries));
   }
 

@@ -1,7 +1,7 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EventPublisher, OnEvent } from '../../lib/index.js';
+import { EventBus, EventPublisher, OnEvent, type HandlerFailure } from '../../lib/index.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import {
   consumerIsIdle,
@@ -114,6 +114,11 @@ describeNats('NATS JetStream transport: a handler that fails', () => {
     const n = names();
     const app = await startApp(transport(n, 'ledger', { maxDeliveries: 3, backoff: { initialDelayMs: 10 } }), [BrokenListener, SteadyListener]);
     apps.push(app);
+    const bus = app.get(EventBus);
+    const failures: HandlerFailure[] = [];
+    const deadLetters: HandlerFailure[] = [];
+    bus.errors$.subscribe((failure) => failures.push(failure));
+    bus.deadLetters$.subscribe((failure) => deadLetters.push(failure));
     const envelope = app.get(EventPublisher).publish('invoice.issued', { invoice: 9 });
 
     await app.get(BrokenListener).calls.reach(3);
@@ -132,5 +137,13 @@ describeNats('NATS JetStream transport: a handler that fails', () => {
     expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe(envelope.id);
     expect(app.get(BrokenListener).calls.value).toBe(3);
     expect(app.get(SteadyListener).calls).toBe(1);
+    // The bus tells the same story: two failures the broker will retry, then one dead letter.
+    expect(failures.map((f) => [f.handler, f.final])).toEqual([
+      ['BrokenListener.handle', false],
+      ['BrokenListener.handle', false],
+      ['BrokenListener.handle', true],
+    ]);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0].envelope.id).toBe(envelope.id);
   });
 });
