@@ -19,8 +19,9 @@ const MAX_CACHED_NAMES = 10_000;
  * costs a map lookup and work proportional to that event's handlers, never to all handlers.
  */
 export class HandlerRegistry {
-  private readonly byName = new Map<EventName, Handler[]>();
-  private readonly byClass = new Map<EventClass, Handler[]>();
+  /** A name's (or class's) handlers: the Handler itself for the usual one, an array past that. */
+  private readonly byName = new Map<EventName, Handler | Handler[]>();
+  private readonly byClass = new Map<EventClass, Handler | Handler[]>();
   private readonly patterns: PatternSubscription[] = [];
   /** Every subscription in registration order, as two parallel arrays (no object per subscription). */
   private readonly allSelectors: EventSelector[] = [];
@@ -144,8 +145,10 @@ export class HandlerRegistry {
 
   private collect(name: EventName, ctor: Function | undefined): readonly Handler[] {
     const found: Handler[] = [];
-    const add = (list: Handler[] | undefined) => {
-      if (list !== undefined) found.push(...list);
+    const add = (entry: Handler | Handler[] | undefined) => {
+      if (entry === undefined) return;
+      if (Array.isArray(entry)) found.push(...entry);
+      else found.push(entry);
     };
     add(this.byName.get(name));
     for (const p of this.patterns) if (p.matches(name)) found.push(p.handler);
@@ -165,16 +168,22 @@ export class HandlerRegistry {
   }
 }
 
-function push<K>(map: Map<K, Handler[]>, key: K, handler: Handler): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [handler]);
-  else list.push(handler);
+function push<K>(map: Map<K, Handler | Handler[]>, key: K, handler: Handler): void {
+  const entry = map.get(key);
+  if (entry === undefined) map.set(key, handler);
+  else if (Array.isArray(entry)) entry.push(handler);
+  else map.set(key, [entry, handler]);
 }
 
-function pull<K>(map: Map<K, Handler[]>, key: K, handler: Handler): void {
-  const list = map.get(key);
-  const index = list === undefined ? -1 : list.indexOf(handler);
+function pull<K>(map: Map<K, Handler | Handler[]>, key: K, handler: Handler): void {
+  const entry = map.get(key);
+  if (entry === undefined) return;
+  if (!Array.isArray(entry)) {
+    if (entry === handler) map.delete(key);
+    return;
+  }
+  const index = entry.indexOf(handler);
   if (index === -1) return;
-  if (list!.length === 1) map.delete(key);
-  else list!.splice(index, 1);
+  if (entry.length === 2) map.set(key, entry[1 - index]);
+  else entry.splice(index, 1);
 }

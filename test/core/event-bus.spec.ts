@@ -58,6 +58,23 @@ describe('EventBus', () => {
     expect(calls).toEqual(['one']);
   });
 
+  it('removing one of several listeners of an event keeps the others, in order', async () => {
+    app = await createApp({});
+    const calls: string[] = [];
+    const offs = ['a', 'b', 'c'].map((label) => app!.bus.on('shared', () => void calls.push(label)));
+    offs[1]();
+    app.events.publish('shared');
+    await app.bus.drain();
+    offs[0]();
+    app.events.publish('shared');
+    await app.bus.drain();
+    offs[2]();
+    app.events.publish('shared');
+    await app.bus.drain();
+    expect(calls).toEqual(['a', 'c', 'c']);
+    expect(app.bus.handlers()).toEqual([]);
+  });
+
   it('a listener on two events stays registered on the other when removed from one', async () => {
     app = await createApp({});
     const calls: string[] = [];
