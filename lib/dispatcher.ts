@@ -27,8 +27,13 @@ class TrackedDelivery {
  * backoff, failure isolation, and the bookkeeping that `drain()` and shutdown wait on.
  */
 export class Dispatcher {
-  /** The envelope being handled, for causation and correlation of events published by handlers. */
-  readonly context = new AsyncLocalStorage<EventEnvelope>();
+  /**
+   * The envelope being handled, for causation and correlation of events published by handlers, across
+   * `await`s. Undefined with `asyncContext: false`: then only `syncEnvelope` tracks it.
+   */
+  readonly context: AsyncLocalStorage<EventEnvelope> | undefined;
+  /** The envelope of the handler running synchronously right now (always tracked, costs nothing). */
+  private syncEnvelope: EventEnvelope | undefined = undefined;
   readonly events$ = new Subject<EventEnvelope>();
   readonly errors$ = new Subject<HandlerFailure>();
   readonly deadLetters$ = new Subject<HandlerFailure>();
@@ -53,7 +58,10 @@ export class Dispatcher {
   constructor(
     private readonly registry: HandlerRegistry,
     private readonly logger: LoggerService,
-  ) {}
+    asyncContext: boolean,
+  ) {
+    this.context = asyncContext ? new AsyncLocalStorage<EventEnvelope>() : undefined;
+  }
 
   get queued(): number {
     return this.queue.length;
@@ -65,7 +73,8 @@ export class Dispatcher {
    * (So work a handler leaves running after it settled, fire-and-forget, publishes without causation.)
    */
   currentEnvelope(): EventEnvelope | undefined {
-    return this.pending === 0 && this.syncDepth === 0 ? undefined : this.context.getStore();
+    if (this.syncDepth !== 0) return this.syncEnvelope;
+    return this.pending === 0 || this.context === undefined ? undefined : this.context.getStore();
   }
 
   get isIdle(): boolean {
@@ -128,7 +137,7 @@ export class Dispatcher {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (!this.running) return;
-    const outerContext = this.context.getStore();
+    const outerContext = this.context?.getStore();
     this.inBatch = true;
     try {
       for (let budget = BATCH_SIZE; budget > 0; budget--) {
@@ -139,7 +148,7 @@ export class Dispatcher {
       }
     } finally {
       this.inBatch = false;
-      this.context.enterWith(outerContext as EventEnvelope);
+      this.context?.enterWith(outerContext as EventEnvelope);
     }
     if (this.queue.length !== 0) {
       this.flushScheduled = true;
@@ -157,7 +166,7 @@ export class Dispatcher {
   ): void {
     if (this.events$.observed) {
       // Subscribers must not see the previous handler's context.
-      this.context.enterWith(outerContext as EventEnvelope);
+      this.context?.enterWith(outerContext as EventEnvelope);
       this.emitSafely(this.events$, envelope);
     }
     const handlers = this.registry.resolve(envelope.name, envelope.payload);
@@ -212,16 +221,22 @@ export class Dispatcher {
         this.settle(handler, tracker, undefined, undefined);
         return;
       }
+      const outerSync = this.syncEnvelope;
+      this.syncEnvelope = seen;
       this.syncDepth++;
-      if (this.inBatch) {
-        this.context.enterWith(seen);
-        result = handler.invoke(instance, seen.payload, seen);
-      } else {
-        result = this.context.run(seen, handler.invoke, instance, seen.payload, seen);
+      try {
+        if (this.context === undefined) result = handler.invoke(instance, seen.payload, seen);
+        else if (this.inBatch) {
+          this.context.enterWith(seen);
+          result = handler.invoke(instance, seen.payload, seen);
+        } else {
+          result = this.context.run(seen, handler.invoke, instance, seen.payload, seen);
+        }
+      } finally {
+        this.syncDepth--;
+        this.syncEnvelope = outerSync;
       }
-      this.syncDepth--;
     } catch (error) {
-      this.syncDepth--;
       this.fail(handler, envelope, attempt, tracker, error);
       return;
     }

@@ -71,7 +71,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(@Inject(MODULE_OPTIONS_TOKEN) private readonly options: EventBusModuleOptions) {
     this.logger = createBusLogger(options.logger);
-    this.dispatcher = new Dispatcher(this.registry, this.logger);
+    this.dispatcher = new Dispatcher(this.registry, this.logger, options.asyncContext ?? true);
     this.transport = options.transport;
     this.maxBuffered = options.maxBufferedBeforeReady ?? DEFAULT_MAX_BUFFERED_BEFORE_READY;
     this.maxQueued = options.maxQueued ?? Infinity;
@@ -338,7 +338,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.stopped = true;
     // An enabled AsyncLocalStorage keeps Node's promise hooks on for the whole process: release it.
-    this.dispatcher.context.disable();
+    this.dispatcher.context?.disable();
   }
 
   private whenSettled(): Promise<void> {

@@ -16,6 +16,13 @@ export interface EventBusModuleOptions {
   maxQueued?: number;
   /** Named policies handlers refer to with `@OnEvent(event, { policy: 'name' })`, e.g. built from configuration. */
   policies?: Record<string, HandlerPolicy>;
+  /**
+   * Track the event being handled across `await`s with an AsyncLocalStorage (default true), so events
+   * published anywhere in a handler get its causation and correlation. On Node 20 an AsyncLocalStorage
+   * turns on promise hooks for the whole process (every promise costs more); with false, only events
+   * published synchronously in a handler (before its first `await`) are linked, and no hooks are on.
+   */
+  asyncContext?: boolean;
   /** Carries events between processes. Default: in-process only. */
   transport?: EventTransport;
   /** Where the bus logs; false for silence. Default: Nest's Logger with context 'EventBus'. */

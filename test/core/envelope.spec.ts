@@ -80,6 +80,24 @@ describe('envelopes', () => {
     expect(outside.correlationId).toBe(outside.id);
   });
 
+  it('with asyncContext: false, links only events published before the first await, and enables no AsyncLocalStorage', async () => {
+    app = await createApp({}, { logger: false, asyncContext: false });
+    const seen = new Map<string, EventEnvelope>();
+    app.bus.on('root', async () => {
+      app!.events.publish('sync.child');
+      await Promise.resolve();
+      app!.events.publish('async.child');
+    });
+    app.bus.on('sync.child', (_: unknown, e: EventEnvelope) => void seen.set('sync', e));
+    app.bus.on('async.child', (_: unknown, e: EventEnvelope) => void seen.set('async', e));
+    const root = app.events.publish('root');
+    await app.bus.drain();
+    expect(seen.get('sync')!.causationId).toBe(root.id);
+    expect(seen.get('sync')!.correlationId).toBe(root.id);
+    expect(seen.get('async')!.causationId).toBeUndefined();
+    expect((app.bus as unknown as { dispatcher: { context: unknown } }).dispatcher.context).toBeUndefined();
+  });
+
   it('counts attempts per handler on retries, with the same id', async () => {
     app = await createApp({});
     const attempts: [string, number][] = [];
