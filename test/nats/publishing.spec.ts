@@ -1,4 +1,4 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { Injectable, type INestApplication, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Event, EventPublisher, InvalidEventError, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import {
@@ -52,6 +52,16 @@ class OrderListener {
   onMisc(payload: unknown, envelope: EventEnvelope) {
     this.received.push({ payload, envelope });
     this.progress.add();
+  }
+}
+
+@Injectable()
+class EarlyPublisher implements OnModuleInit {
+  published: string | undefined;
+  constructor(private readonly events: EventPublisher) {}
+  onModuleInit() {
+    // Before the application finished start-up: the consumer does not exist yet.
+    this.published = this.events.publish('misc.early', { early: true }).id;
   }
 }
 
@@ -164,5 +174,13 @@ describeNats('NATS JetStream transport: publishing', () => {
     await app.close();
     apps.length = 0;
     expect(await streamMessageCount(nc, n.stream)).toBe(0);
+  });
+
+  it('delivers an event published during start-up (in onModuleInit), once the consumer runs', async () => {
+    const n = names();
+    const app = await startApp(transport(n, 'orders'), [OrderListener, EarlyPublisher]);
+    apps.push(app);
+    await app.get(OrderListener).progress.reach(1);
+    expect(app.get(OrderListener).received.map((r) => r.envelope.id)).toEqual([app.get(EarlyPublisher).published]);
   });
 });

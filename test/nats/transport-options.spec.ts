@@ -31,6 +31,15 @@ describe('NatsJetStreamTransport options', () => {
     expect(() => new NatsJetStreamTransport({ ...base, ...(override as object) })).toThrow(message);
   });
 
+  it('fails start-up with a message naming the servers when NATS cannot be reached', async () => {
+    const transport = new NatsJetStreamTransport({ ...base, servers: 'nats://127.0.0.1:1' });
+    const host = { logger: console, subscriptions: () => [], deliver: () => Promise.reject(new Error('unused')), settledHandlers: () => [], restoreEnvelope: () => { throw new Error('unused'); } };
+    await expect(transport.start(host)).rejects.toThrow(NatsTransportConfigError);
+    await expect(transport.start(host)).rejects.toThrow(/Could not connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+    expect(transport.status()).toMatchObject({ state: 'failed' });
+    await transport.close();
+  });
+
   it('spaces redeliveries out exponentially, capped', () => {
     const backoff = { initialDelayMs: 100, factor: 3, maxDelayMs: 1000 };
     expect([1, 2, 3, 4].map((delivery) => redeliveryDelay(backoff, delivery))).toEqual([100, 300, 900, 1000]);
