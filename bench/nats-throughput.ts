@@ -24,7 +24,7 @@ import { Injectable, Module, type INestApplicationContext } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { EventBus, EventBusModule, EventPublisher, OnEvent } from '../lib/index.js';
+import { EventBusModule, EventPublisher, OnEvent } from '../lib/index.js';
 import { NatsJetStreamTransport } from '../lib/nats/index.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -167,23 +167,11 @@ async function runTransport(jsm: JetStreamManager, events: number): Promise<Samp
     if (handled !== events) throw new Error(`transport: handled ${handled} of ${events}`);
     return result;
   } finally {
-    const bus = app?.get(EventBus);
+    // app.close() also switches the bus's AsyncLocalStorage off, so its promise hooks do not tax the raw runs.
     await app?.close();
-    if (bus !== undefined) switchOffContext(bus);
     await jsm.streams.delete(stream).catch(() => undefined);
     await jsm.streams.delete(`${stream}_DEAD_LETTERS`).catch(() => undefined);
   }
-}
-
-/**
- * The bus's AsyncLocalStorage turns on promise hooks for the whole process and keeps them on after
- * app.close(); left on, they would tax the raw client's promises in later runs too. Switched off here
- * so the raw baseline runs as it would in a process of its own.
- */
-function switchOffContext(bus: EventBus): void {
-  const context = (bus as unknown as { dispatcher?: { context?: { disable?: () => void } } }).dispatcher?.context;
-  if (typeof context?.disable !== 'function') throw new Error("bench: cannot reach the bus's AsyncLocalStorage to switch it off");
-  context.disable();
 }
 
 function median(values: number[]): number {
