@@ -9,3 +9,4 @@ export { NatsHealthIndicator, NatsHealthCheckError, type NatsHealthResult } from
 export { NatsTransportConfigError, PoisonMessageError } from './errors.js';
 export { DEAD_LETTER_HEADER, type DeadLetterReason } from './dead-letter-message.js';
 export { HEADER as NATS_EVENT_HEADER } from './envelope-codec.js';
+export { PublishAbortedError, PublishRefusedError } from './reliable-publisher.js';
