@@ -7,15 +7,11 @@ import { EventBus, EventBusModule, OnEvent, type HandlerFailure } from '../../li
 import { NatsJetStreamTransport } from '../../lib/nats/index.js';
 import { deleteSampleStreams, describeWithNats, NATS_URL, rawConnection, uniqueNatsConfig } from './nats-env.js';
 
-// REPRODUCTION (it.failing) of a gap between the bus and the NATS transport, found while running the
-// sample over NATS: see the sample-app report. It passes while the gap is there; once fixed it fails,
-// and should become a plain `it`.
-//
-// With a transport, a handler that still fails after its retry policy is reported by the bus as
-// dead-lettered (deadLetters$ emits, `final: true`, an ERROR "... dead-lettered" log line) on EVERY
-// delivery, although the transport then redelivers the message; the real dead letter comes only after
-// maxDeliveries. The sample's GET /events/dead-letters therefore lists one "dead letter" per delivery
-// (5 with the defaults) for a single event, and cannot tell which one is final.
+// Regression test (was a reproduction found while running the sample over NATS): a handler that still
+// fails after its retry policy used to be reported as dead-lettered (deadLetters$ with `final: true`, an
+// ERROR log line) on EVERY broker delivery, although the transport then redelivered the message. Now the
+// transport delivers with `lastDelivery: false` until its last allowed delivery, so the bus reports
+// earlier give-ups as non-final and dead-letters the event once.
 
 const describeNats = await describeWithNats();
 
@@ -27,7 +23,7 @@ class AlwaysFails {
   }
 }
 
-describeNats('REPRO (NATS transport + bus): a failing handler is dead-lettered once per event', () => {
+describeNats('NATS transport + bus: a failing handler is dead-lettered once per event', () => {
   let nc: NatsConnection;
   let app: INestApplication | undefined;
   const { stream } = uniqueNatsConfig('repro', 'repro');
@@ -42,7 +38,7 @@ describeNats('REPRO (NATS transport + bus): a failing handler is dead-lettered o
     await nc.close();
   });
 
-  it.failing('deadLetters$ emits one final failure, when the transport gives up (maxDeliveries: 2)', async () => {
+  it('deadLetters$ emits one final failure, when the transport gives up (maxDeliveries: 2)', async () => {
     const transport = new NatsJetStreamTransport({ servers: NATS_URL, stream, group: 'repro', maxDeliveries: 2, backoff: { initialDelayMs: 0 } });
     const moduleRef = await Test.createTestingModule({
       imports: [EventBusModule.forRoot({ logger: false, transport })],
