@@ -1,45 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { connect as netConnect } from 'node:net';
 import { jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from '../../sample-app/sample.config.js';
+import { NATS_URL } from '../nats/support/nats-test-env.js';
 
-/** The NATS server the sample's NATS tests use. */
-export const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
-
-function reachable(url: string): Promise<boolean> {
-  const parsed = new URL(url.replace(/^nats:/, 'http:'));
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: parsed.hostname, port: Number(parsed.port || 4222) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/**
- * `describe` when the NATS server is up. When it is not: `describe.skip` with the reason printed, unless
- * CI=true, where the suite runs (and fails to connect): an unreachable server must fail a CI run.
- */
-export async function describeWithNats(): Promise<jest.Describe> {
-  if (await reachable(NATS_URL)) return describe;
-  if (process.env.CI === 'true') return describe;
-  console.warn(`Skipping the sample's NATS tests: no NATS server reachable at ${NATS_URL} (start nats-server -js, or set NATS_URL).`);
-  return describe.skip;
-}
+// One reachability check and skip rule for every NATS-backed suite (skip with a reason locally, fail under CI=true).
+export { NATS_URL, describeWithNats, rawConnection } from '../nats/support/nats-test-env.js';
 
 /** A stream of the sample's events that no other run uses (delete it after with deleteStreams). */
 export function uniqueNatsConfig(label: string, group: string): NatsConfig {
   return { kind: 'nats', servers: NATS_URL, stream: `sample_${label}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`, group };
-}
-
-/** A plain client connection, for the tests' own look at the server. */
-export function rawConnection(): Promise<NatsConnection> {
-  return connect({ servers: NATS_URL });
 }
 
 /** Deletes a stream and its dead-letter stream; true for each one that existed. */

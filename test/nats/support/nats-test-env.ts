@@ -9,6 +9,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { EventBusModule, type EventBusModuleOptions } from '../../../lib/index.js';
 import { NatsJetStreamTransport, type NatsJetStreamTransportOptions } from '../../../lib/nats/index.js';
 
+export { deferred } from '../../support/create-app.js';
+
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 function hostAndPort(url: string): { host: string; port: number } {
@@ -45,8 +47,8 @@ export async function describeWithNats(): Promise<jest.Describe> {
 }
 
 function callerFile(): string {
-  const line = new Error().stack?.split('\n').find((l) => l.includes('.spec.ts'));
-  return line?.match(/([\w-]+\.spec\.ts)/)?.[1] ?? 'test/nats';
+  const line = new Error().stack?.split('\n').find((l) => l.includes('spec.ts'));
+  return line?.match(/([\w.-]+spec\.ts)/)?.[1] ?? 'a NATS-backed suite';
 }
 
 /** Stream, subject and dead-letter names no other run uses. */
@@ -101,17 +103,6 @@ export class Progress {
     if (this.value >= target) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ target, resolve }));
   }
-}
-
-/** A promise with its resolve and reject functions outside. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 /** A Nest application whose bus uses `transport`, with the given providers (handlers). */
