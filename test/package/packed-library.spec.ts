@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const repo = resolve(process.cwd());
-const peers = ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata'];
+const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream'];
 
 const appSource = (load: string) => `
 ${load}
@@ -55,7 +55,7 @@ describe('the packed library', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Linked after the install, which would prune them as extraneous.
-    mkdirSync(join(dir, 'node_modules', '@nestjs'), { recursive: true });
+    for (const scope of ['@nestjs', '@nats-io']) mkdirSync(join(dir, 'node_modules', scope), { recursive: true });
     for (const peer of peers) symlinkSync(join(repo, 'node_modules', peer), join(dir, 'node_modules', peer), 'dir');
     writeFileSync(join(dir, file), source);
     return execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' });
@@ -85,6 +85,17 @@ const { NestFactory } = require('@nestjs/core');
 const { EventBusModule, EventPublisher, OnEvent } = require('nestjs-event-bus');`),
     );
     expect(output).toBe('Processing order #123 for Coffee\nhandled 1\n');
+  }, 120_000);
+
+  it('resolves the /testing and /nats entry points from the exports map', () => {
+    const dir = join(work, 'esm-app');
+    const probe = `
+import { EventRecorder, createEventTestingModule } from 'nestjs-event-bus/testing';
+import { NatsJetStreamTransport, NatsHealthIndicator } from 'nestjs-event-bus/nats';
+console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, NatsHealthIndicator].map((x) => typeof x).join(','));
+`;
+    writeFileSync(join(dir, 'entries.js'), probe);
+    expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function\n');
   }, 120_000);
 
   it('ships declarations and no test or sample files', () => {
