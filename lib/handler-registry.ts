@@ -30,6 +30,8 @@ export class HandlerRegistry {
   private readonly resolvedByName = new Map<EventName, readonly Handler[]>();
   private readonly resolvedByClass = new Map<Function, Map<EventName, readonly Handler[]>>();
   private readonly classNames = new Map<Function, string>();
+  /** Event classes by published name, for reviving events received from a transport (rebuilt on change). */
+  private classesByName: Map<string, EventClass> | undefined;
 
   add(selector: EventSelector, handler: Handler): void {
     if (typeof selector === 'function') {
@@ -88,10 +90,11 @@ export class HandlerRegistry {
 
   /** An event class handled here whose published name is `name` (to revive events from a transport). */
   classForName(name: string): EventClass | undefined {
-    for (const eventClass of this.byClass.keys()) {
-      if (this.nameOfClass(eventClass) === name) return eventClass;
+    if (this.classesByName === undefined) {
+      this.classesByName = new Map();
+      for (const eventClass of this.byClass.keys()) this.classesByName.set(this.nameOfClass(eventClass), eventClass);
     }
-    return undefined;
+    return this.classesByName.get(name);
   }
 
   /** Whether an event published under `name` would reach a handler here. */
@@ -165,6 +168,7 @@ export class HandlerRegistry {
   private invalidate(): void {
     this.resolvedByName.clear();
     this.resolvedByClass.clear();
+    this.classesByName = undefined;
   }
 }
 
