@@ -1,5 +1,5 @@
 export { EventBusModule } from './event-bus.module.js';
-export { MODULE_OPTIONS_TOKEN as EVENT_BUS_MODULE_OPTIONS } from './event-bus.module-definition.js';
+export { MODULE_OPTIONS_TOKEN as EVENT_BUS_MODULE_OPTIONS, type EventBusOptionsFactory } from './event-bus.module-definition.js';
 export { EventBus, type EventListener, type WaitForOptions } from './event-bus.js';
 export { EventPublisher } from './event-publisher.js';
 export { OnEvent, createOnEvent, OnEventClass } from './on-event.decorator.js';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Controller, Injectable, Module } from '@nestjs/common';
-import { EventBus, EventBusModule, EventPublisher, InvalidHandlerError, OnEvent } from '../../lib/index.js';
+import { EventBus, EventBusModule, EventPublisher, InvalidHandlerError, OnEvent, type EventBusOptionsFactory } from '../../lib/index.js';
 import { createApp, RecordingLogger, type TestApp } from '../support/create-app.js';
 import { Test } from '@nestjs/testing';
 
@@ -229,6 +229,27 @@ describe('handler discovery', () => {
     const report = await nest.get(EventPublisher).publishAndWait('flaky');
     expect(report).toMatchObject({ handled: 1, failed: [] });
     expect(calls).toBe(2);
+    await nest.close();
+  });
+});
+
+describe('forRootAsync with useClass', () => {
+  it('takes options from a class implementing EventBusOptionsFactory', async () => {
+    const logger = new RecordingLogger();
+    @Injectable()
+    class EventBusConfig implements EventBusOptionsFactory {
+      createEventBusOptions() {
+        return { logger, retry: { attempts: 3 } };
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [EventBusModule.forRootAsync({ useClass: EventBusConfig })],
+      providers: [OrderListener],
+    }).compile();
+    const nest = moduleRef.createNestApplication({ logger: false });
+    await nest.init();
+    expect(logger.messages('log')).toContain('Mapped {new_order} -> OrderListener.handleNewOrder');
+    expect(nest.get(EventBus).handlers()[0].effective.retry).toEqual({ attempts: 3 });
     await nest.close();
   });
 });
