@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { CqrsModule, EventBus, EventsHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { bootNest, listenerClass, plainClass } from './nest-helpers.js';
+import { bootNest, bootstrapProviders, listenerClass } from './nest-helpers.js';
 import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
 
 interface BenchEvent {
@@ -89,16 +89,7 @@ export const nestCqrs: System = {
   },
 
   prepareBootstrap(count, withHandlers) {
-    const providers: Type[] = [];
-    for (let i = 0; i < count; i++) {
-      if (withHandlers) {
-        const C = listenerClass(`BootListener${i}`, 'sync', () => undefined);
-        EventsHandler(eventClass(`BootEvent${i}`))(C);
-        providers.push(C);
-      } else {
-        providers.push(plainClass(`BootPlain${i}`));
-      }
-    }
+    const providers = bootstrapProviders(count, withHandlers, (C, i) => EventsHandler(eventClass(`BootEvent${i}`))(C));
     return async () => {
       const app = await bootNest([CqrsModule.forRoot()], providers);
       return () => app.close();

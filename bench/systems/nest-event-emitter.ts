@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
-import { bootNest, decorateMethod, listenerClass, plainClass } from './nest-helpers.js';
+import { bootNest, bootstrapProviders, decorateMethod, listenerClass } from './nest-helpers.js';
 import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
 
 /** @nestjs/event-emitter: a real Nest application context, `@OnEvent` providers, the injected EventEmitter2. */
@@ -66,16 +66,7 @@ export const nestEventEmitter: System = {
   },
 
   prepareBootstrap(count, withHandlers) {
-    const providers: Type[] = [];
-    for (let i = 0; i < count; i++) {
-      if (withHandlers) {
-        const C = listenerClass(`BootListener${i}`, 'sync', () => undefined);
-        decorateMethod(C, 'handle', OnEvent(`boot.e${i}`));
-        providers.push(C);
-      } else {
-        providers.push(plainClass(`BootPlain${i}`));
-      }
-    }
+    const providers = bootstrapProviders(count, withHandlers, (C, i) => decorateMethod(C, 'handle', OnEvent(`boot.e${i}`)));
     return async () => {
       const app = await bootNest([EventEmitterModule.forRoot({ maxListeners: 1000 })], providers);
       return () => app.close();

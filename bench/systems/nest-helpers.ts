@@ -40,6 +40,24 @@ export function plainClass(name: string): Type<object> {
   return C;
 }
 
+/**
+ * The providers of the bootstrap scenario: `count` listener classes, each registered as a handler by
+ * `register(listenerClass, i)` (a decorator applied by hand), or `count` plain classes as the baseline.
+ */
+export function bootstrapProviders(count: number, withHandlers: boolean, register: (listener: Type<object>, i: number) => void): Type[] {
+  const providers: Type[] = [];
+  for (let i = 0; i < count; i++) {
+    if (withHandlers) {
+      const C = listenerClass(`BootListener${i}`, 'sync', () => undefined);
+      register(C, i);
+      providers.push(C);
+    } else {
+      providers.push(plainClass(`BootPlain${i}`));
+    }
+  }
+  return providers;
+}
+
 /** Applies a method decorator by hand, as TypeScript's `@Decorator` would. */
 export function decorateMethod(target: Function, key: string, decorator: MethodDecorator): void {
   const prototype = target.prototype as object;

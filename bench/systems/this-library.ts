@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { EventBus, EventBusModule, EventPublisher, OnEvent } from '../../lib/index.js';
 import { trackStorage } from '../harness.js';
-import { bootNest, decorateMethod, listenerClass, plainClass } from './nest-helpers.js';
+import { bootNest, bootstrapProviders, decorateMethod, listenerClass } from './nest-helpers.js';
 import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
 
 /** nestjs-event-bus: a real Nest application context, `@OnEvent` providers, the injected EventPublisher. */
@@ -69,16 +69,7 @@ export const thisLibrary: System = {
   },
 
   prepareBootstrap(count, withHandlers) {
-    const providers: Type[] = [];
-    for (let i = 0; i < count; i++) {
-      if (withHandlers) {
-        const C = listenerClass(`BootListener${i}`, 'sync', () => undefined);
-        decorateMethod(C, 'handle', OnEvent(`boot.e${i}`));
-        providers.push(C);
-      } else {
-        providers.push(plainClass(`BootPlain${i}`));
-      }
-    }
+    const providers = bootstrapProviders(count, withHandlers, (C, i) => decorateMethod(C, 'handle', OnEvent(`boot.e${i}`)));
     return async () => {
       const app = await bootNest([EventBusModule.forRoot({ logger: false })], providers);
       trackContext(app.get(EventBus));
