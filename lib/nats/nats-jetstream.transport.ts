@@ -240,8 +240,11 @@ export class NatsJetStreamTransport implements EventTransport {
     let envelope: EventEnvelope;
     try {
       envelope = host.restoreEnvelope(this.codec.decode(msg));
-    } catch (error) {
-      if (!(error instanceof PoisonMessageError)) throw error;
+    } catch (thrown) {
+      // Whatever keeps a message from becoming an envelope (e.g. an event class that cannot take its
+      // payload) fails the same way on every delivery: dead-letter it now, or it would come back after
+      // every ack wait, forever (this runs before the max-deliveries check).
+      const error = thrown instanceof PoisonMessageError ? thrown : new PoisonMessageError('malformed', `the event could not be restored here (${String(thrown)})`);
       this.logger.warn(`Dead-lettering NATS message ${msg.seq} on ${msg.subject} (${error.reason}): ${error.message}`);
       return this.deadLetterAndAck(msg, [{ reason: error.reason, error }]);
     }

@@ -1,7 +1,7 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { jetstream, type StoredMsg } from '@nats-io/jetstream';
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import { Event, EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import { EnvelopeCodec } from '../../lib/nats/envelope-codec.js';
 import { MessageSigner } from '../../lib/nats/message-signer.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
@@ -28,6 +28,24 @@ class AuditListener {
   handle(_payload: unknown, envelope: EventEnvelope) {
     this.handled.push(envelope);
     this.progress.add();
+  }
+}
+
+/** A class event with a getter: a payload that carries a field of the same name cannot be revived into it. */
+@Event('audit.total')
+class AuditTotal {
+  constructor(readonly amounts: number[]) {}
+  get total(): number {
+    return this.amounts.reduce((a, b) => a + b, 0);
+  }
+}
+
+@Injectable()
+class TotalListener {
+  readonly handled: AuditTotal[] = [];
+  @OnEvent(AuditTotal)
+  handle(total: AuditTotal) {
+    this.handled.push(total);
   }
 }
 
@@ -101,6 +119,30 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     // The original body travels with the dead letter, for inspection and replay.
     expect(byOriginal(0).string()).toBe('{"not json');
     expect(letters.every((l) => l.header.get(DEAD_LETTER_HEADER.deliveries) === '1')).toBe(true);
+  });
+
+  it('dead-letters a message its class cannot be revived from (instead of leaving it to the ack wait forever)', async () => {
+    const n = uniqueNames('revive');
+    streams.push(n.stream, n.deadLetterStream);
+    const app = await startApp(transport(n, 'audit'), [AuditListener, TotalListener]);
+    apps.push(app);
+    // Valid JSON and headers, e.g. from a service that sends plain objects: "total" collides with the getter.
+    await jetstream(nc).publish(`${n.subjectPrefix}.audit.total`, encoder.encode('{"amounts":[1,2],"total":3}'), {
+      headers: envelopeHeaders('unrevivable-1', 'audit.total'),
+    });
+    const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
+
+    await app.get(AuditListener).progress.reach(1);
+    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
+
+    expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
+    expect(app.get(TotalListener).handled).toHaveLength(0);
+    const [letter] = await storedMessages(nc, n.deadLetterStream);
+    expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('malformed');
+    expect(letter.header.get(DEAD_LETTER_HEADER.error)).toMatch(/could not be restored.*total/);
+    expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe('unrevivable-1');
+    expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('1');
   });
 
   it('with a signing key, dead-letters unsigned and wrongly signed messages and handles signed ones', async () => {
