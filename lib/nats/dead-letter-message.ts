@@ -16,6 +16,11 @@ export const DEAD_LETTER_HEADER = {
   /** The original message's Nats-Msg-Id (the event id), when it had one. */
   originalId: 'Eb-Original-Msg-Id',
   originalSequence: 'Eb-Original-Stream-Sequence',
+  /**
+   * Set when the original body (this many bytes) is not in the dead letter: with the dead-letter headers
+   * it would exceed the server's max_payload. Read it from the event stream at Eb-Original-Stream-Sequence.
+   */
+  bodyOmitted: 'Eb-Dead-Letter-Body-Omitted',
 } as const;
 
 export type DeadLetterReason = 'handler-failed' | 'max-deliveries' | 'malformed' | 'too-large' | 'unsigned' | 'forged';
@@ -27,13 +32,14 @@ export interface DeadLetter {
 }
 
 const MAX_ERROR_LENGTH = 2000;
+const EMPTY = new Uint8Array(0);
 
 /**
  * The dead letter for one received message: its original body and headers (so it can be inspected and
  * replayed), plus why it died. The JetStream message id is derived from the original's stream sequence,
  * group and handler, so dead-lettering again after a crash does not store it twice.
  */
-export function deadLetterMessage(subject: string, group: string, msg: JsMsg, letter: DeadLetter): OutgoingMessage {
+export function deadLetterMessage(subject: string, group: string, msg: JsMsg, letter: DeadLetter, omitBody = false): OutgoingMessage {
   const h = createHeaders();
   const original = msg.headers;
   if (original !== undefined) {
@@ -54,7 +60,8 @@ export function deadLetterMessage(subject: string, group: string, msg: JsMsg, le
   h.set(DEAD_LETTER_HEADER.group, group);
   h.set(DEAD_LETTER_HEADER.originalSubject, msg.subject);
   h.set(DEAD_LETTER_HEADER.originalSequence, String(sequence));
-  return { subject, headers: h, body: msg.data };
+  if (omitBody) h.set(DEAD_LETTER_HEADER.bodyOmitted, String(msg.data.length));
+  return { subject, headers: h, body: omitBody ? EMPTY : msg.data };
 }
 
 function describeError(error: unknown): string {

@@ -11,7 +11,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, InvalidArgumentError, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { LoggerService } from '@nestjs/common';
 import type { EventEnvelope } from '../event-envelope.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
@@ -293,12 +293,22 @@ export class NatsJetStreamTransport implements EventTransport {
   private async deadLetter(msg: JsMsg, letters: DeadLetter[]): Promise<void> {
     const subject = `${this.options.deadLetterSubjectPrefix}.${this.options.group}`;
     for (const letter of letters) {
-      const outgoing = deadLetterMessage(subject, this.options.group, msg, letter);
+      let outgoing = deadLetterMessage(subject, this.options.group, msg, letter);
       for (;;) {
         try {
           await this.publisher.publish(outgoing);
           break;
         } catch (error) {
+          if (isOverMaxPayload(error) && outgoing.body.length !== 0) {
+            // The original body plus the dead-letter headers exceed the server's max_payload: no retry can
+            // change that, so send the letter without the body (the event stream still has it).
+            this.logger.warn(
+              `NATS message ${msg.seq} (${msg.data.length} bytes) is too large to dead-letter with its body; ` +
+                `dead-lettered without it (read it from stream "${this.options.stream}" at sequence ${msg.seq}).`,
+            );
+            outgoing = deadLetterMessage(subject, this.options.group, msg, letter, true);
+            continue;
+          }
           // The publisher already retried transient failures; a refusal is retried more slowly, unless closing.
           if (this.closing) throw error;
           this.logger.error(`Could not dead-letter NATS message ${msg.seq} to ${subject}: ${String(error)}`);
@@ -535,6 +545,11 @@ function release(msg: JsMsg): void {
   } catch {
     // Redelivered after the ack wait instead.
   }
+}
+
+/** The client refused to send a message over the server's max_payload (a permanent failure). */
+function isOverMaxPayload(error: unknown): boolean {
+  return error instanceof InvalidArgumentError && error.message.includes('max_payload');
 }
 
 function isApiError(error: unknown, code: number): boolean {

@@ -145,6 +145,30 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('1');
   });
 
+  it('dead-letters a message near the server max_payload without its body, rather than retrying forever', async () => {
+    const n = uniqueNames('huge');
+    streams.push(n.stream, n.deadLetterStream);
+    const app = await startApp(transport(n, 'audit', { maxPayloadBytes: 1024 }), [AuditListener]);
+    apps.push(app);
+    // The original just fits the server's max_payload; with the dead-letter headers added it would not.
+    const h = envelopeHeaders('huge-1');
+    const headerBytes = (h as unknown as { encode(): Uint8Array }).encode().length;
+    const size = nc.info!.max_payload - headerBytes - 16;
+    await jetstream(nc).publish(`${n.subjectPrefix}.audit.entry`, new Uint8Array(size).fill(0x78), { headers: h });
+    const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
+
+    await app.get(AuditListener).progress.reach(1);
+    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
+
+    expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
+    const [letter] = await storedMessages(nc, n.deadLetterStream);
+    expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('too-large');
+    expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe('huge-1');
+    expect(letter.header.get(DEAD_LETTER_HEADER.bodyOmitted)).toBe(String(size));
+    expect(letter.data).toHaveLength(0);
+  });
+
   it('with a signing key, dead-letters unsigned and wrongly signed messages and handles signed ones', async () => {
     const n = uniqueNames('signed');
     streams.push(n.stream, n.deadLetterStream);
