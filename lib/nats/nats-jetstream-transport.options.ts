@@ -132,17 +132,17 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     deadLetterStream,
     deadLetterSubjectPrefix,
     ackWaitMs: positive('ackWaitMs', options.ackWaitMs, 30_000),
-    maxDeliveries: positive('maxDeliveries', options.maxDeliveries, 5),
+    maxDeliveries: count('maxDeliveries', options.maxDeliveries, 5),
     backoff: {
       initialDelayMs: nonNegative('backoff.initialDelayMs', backoff.initialDelayMs, 1000),
       factor: positive('backoff.factor', backoff.factor, 2),
       maxDelayMs: nonNegative('backoff.maxDelayMs', backoff.maxDelayMs, 60_000),
     },
-    maxPayloadBytes: positive('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
+    maxPayloadBytes: count('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
     signingKey: signingKey(options.signingKey),
-    concurrency: positive('concurrency', options.concurrency, 256),
-    maxAckPending: positive('maxAckPending', options.maxAckPending, 1000),
-    maxPendingPublishes: positive('maxPendingPublishes', options.maxPendingPublishes, 512),
+    concurrency: count('concurrency', options.concurrency, 256),
+    maxAckPending: count('maxAckPending', options.maxAckPending, 1000),
+    maxPendingPublishes: count('maxPendingPublishes', options.maxPendingPublishes, 512),
     deliverPolicy: options.deliverPolicy ?? 'all',
     streamConfig: options.streamConfig ?? {},
     connectionOptions: options.connectionOptions ?? {},
@@ -184,6 +184,15 @@ function positive(option: string, value: number | undefined, fallback: number): 
     throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be a positive number (got ${String(value)}).`);
   }
   return value;
+}
+
+/** A positive count: fractions would reach the server (batch sizes, consumer limits) and fail there, cryptically. */
+function count(option: string, value: number | undefined, fallback: number): number {
+  const n = positive(option, value, fallback);
+  if (!Number.isInteger(n)) {
+    throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be a whole number (got ${String(n)}); round it, e.g. ${Math.max(1, Math.round(n))}.`);
+  }
+  return n;
 }
 
 function nonNegative(option: string, value: number | undefined, fallback: number): number {

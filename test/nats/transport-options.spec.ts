@@ -26,6 +26,11 @@ describe('NatsJetStreamTransport options', () => {
     [{ maxDeliveries: 0 }, /`maxDeliveries` must be a positive number/],
     [{ signingKey: 'short' }, /at least 16 bytes/],
     [{ pullExpiresMs: 10 }, /pullExpiresMs must be at least 1000/],
+    [{ concurrency: 2.5 }, /`concurrency` must be a whole number \(got 2\.5\); round it/],
+    [{ maxAckPending: 0.5 }, /`maxAckPending` must be a whole number/],
+    [{ maxDeliveries: 1.5 }, /`maxDeliveries` must be a whole number/],
+    [{ maxPendingPublishes: 10.1 }, /`maxPendingPublishes` must be a whole number/],
+    [{ maxPayloadBytes: 1024.5 }, /`maxPayloadBytes` must be a whole number/],
   ])('refuses %j with a message that says what to change', (override, message) => {
     expect(() => new NatsJetStreamTransport({ ...base, ...(override as object) })).toThrow(NatsTransportConfigError);
     expect(() => new NatsJetStreamTransport({ ...base, ...(override as object) })).toThrow(message);
