@@ -2,25 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import {
   consumerIsIdle,
   deferred,
-  deleteStreams,
   describeWithNats,
   eventually,
   NATS_URL,
   Progress,
-  rawConnection,
-  startApp,
   storedMessages,
   transport,
-  uniqueNames,
 } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -66,69 +62,56 @@ function startWorker(names: { stream: string; subjectPrefix?: string }, group: s
 }
 
 describeNats('NATS JetStream transport: an instance killed mid-handling', () => {
-  const names = uniqueNames('crash');
-  const capped = uniqueNames('crashcap');
-  let nc: NatsConnection;
-  const apps: INestApplication[] = [];
+  const suite = setUpNatsSuite('crash');
+  const names = suite.names();
+  const capped = suite.names('crashcap');
   let child: ChildProcess | undefined;
 
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterAll(async () => {
+  afterAll(() => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const app of apps) await app.close();
-    await deleteStreams(nc, names.stream, names.deadLetterStream, capped.stream, capped.deadLetterStream);
-    await nc.close();
   });
 
-  it('leaves the message to another instance of the group, which handles it after the ack wait', async () => {
-    // A publisher in its own group (it has no handler for job.run, so its group just acknowledges).
-    const publisherApp = await startApp(transport(names, 'frontend'), []);
-    apps.push(publisherApp);
-
-    const stuck = startWorker(names, 'workers');
+  /**
+   * Publishes job.run from a publisher in its own group (it has no handler for job.run, so its group just
+   * acknowledges), lets a stuck worker of group 'workers' start handling it, and kills that worker.
+   */
+  async function killWorkerMidHandling(n: typeof names, payload: object): Promise<EventEnvelope> {
+    const publisherApp = await suite.startApp(transport(n, 'frontend'), []);
+    const stuck = startWorker(n, 'workers');
     child = stuck.child;
     await stuck.ready;
-    const published = publisherApp.get(EventPublisher).publish('job.run', { job: 42 });
+    const published = publisherApp.get(EventPublisher).publish('job.run', payload);
     expect(await stuck.handling).toBe(published.id);
-
     stuck.child.kill('SIGKILL');
     await stuck.exited;
+    return published;
+  }
 
-    const survivor = await startApp(transport(names, 'workers', { ackWaitMs: ACK_WAIT_MS }), [SurvivorListener]);
-    apps.push(survivor);
+  it('leaves the message to another instance of the group, which handles it after the ack wait', async () => {
+    const published = await killWorkerMidHandling(names, { job: 42 });
+
+    const survivor = await suite.startApp(transport(names, 'workers', { ackWaitMs: ACK_WAIT_MS }), [SurvivorListener]);
     await survivor.get(SurvivorListener).progress.reach(1);
-    await eventually(() => consumerIsIdle(nc, names.stream, 'workers'));
+    await eventually(() => consumerIsIdle(suite.nc, names.stream, 'workers'));
 
     const [handled] = survivor.get(SurvivorListener).handled;
     expect(handled.id).toBe(published.id);
     expect(handled.payload).toEqual({ job: 42 });
     expect(survivor.get(SurvivorListener).handled).toHaveLength(1);
-    const consumer = await (await jetstreamManager(nc)).consumers.info(names.stream, 'workers');
+    const consumer = await (await jetstreamManager(suite.nc)).consumers.info(names.stream, 'workers');
     expect(consumer.num_redelivered).toBe(0); // acknowledged: nothing waits for another redelivery
     expect(consumer.delivered.consumer_seq).toBe(2); // once to the killed worker, once to the survivor
   });
 
   it('dead-letters a message whose deliveries ran out without an acknowledgement, instead of looping', async () => {
-    const publisherApp = await startApp(transport(capped, 'frontend'), []);
-    apps.push(publisherApp);
-    const stuck = startWorker(capped, 'workers');
-    child = stuck.child;
-    await stuck.ready;
-    const published = publisherApp.get(EventPublisher).publish('job.run', { job: 43 });
-    expect(await stuck.handling).toBe(published.id);
-    stuck.child.kill('SIGKILL');
-    await stuck.exited;
+    const published = await killWorkerMidHandling(capped, { job: 43 });
 
     // One delivery allowed: the one the killed worker took. The survivor must not run the handler again.
-    const survivor = await startApp(transport(capped, 'workers', { ackWaitMs: ACK_WAIT_MS, maxDeliveries: 1 }), [SurvivorListener]);
-    apps.push(survivor);
-    await eventually(async () => (await storedMessages(nc, capped.deadLetterStream)).length === 1);
-    await eventually(() => consumerIsIdle(nc, capped.stream, 'workers'));
+    const survivor = await suite.startApp(transport(capped, 'workers', { ackWaitMs: ACK_WAIT_MS, maxDeliveries: 1 }), [SurvivorListener]);
+    await eventually(async () => (await storedMessages(suite.nc, capped.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(suite.nc, capped.stream, 'workers'));
 
-    const [letter] = await storedMessages(nc, capped.deadLetterStream);
+    const [letter] = await storedMessages(suite.nc, capped.deadLetterStream);
     expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('max-deliveries');
     expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('2');
     expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe(published.id);

@@ -1,7 +1,7 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
 import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
-import { deleteStreams, describeWithNats, Progress, rawConnection, startApp, transport, uniqueNames } from './support/nats-test-env.js';
+import { describeWithNats, Progress, transport } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -22,19 +22,8 @@ function listenerClass(progress: Progress) {
 }
 
 describeNats('NATS JetStream transport: fan-out and competing consumers', () => {
-  const names = uniqueNames('fanout');
-  let nc: NatsConnection;
-  const apps: INestApplication[] = [];
-
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await deleteStreams(nc, names.stream, names.deadLetterStream);
-    await nc.close();
-  });
+  const suite = setUpNatsSuite('fanout');
+  const names = suite.names();
 
   it('gives every group every event, and splits a group\'s events between its instances, each handled once', async () => {
     const billing = new Progress();
@@ -42,10 +31,9 @@ describeNats('NATS JetStream transport: fan-out and competing consumers', () => 
     const Billing = listenerClass(billing);
     const Shipping = listenerClass(shipping);
     // Small pulls (concurrency 1 → batches of 2) so both billing instances keep asking for work.
-    const billing1 = await startApp(transport(names, 'billing', { concurrency: 1 }), [Billing]);
-    const billing2 = await startApp(transport(names, 'billing', { concurrency: 1 }), [Billing]);
-    const shippingApp = await startApp(transport(names, 'shipping'), [Shipping]);
-    apps.push(billing1, billing2, shippingApp);
+    const billing1 = await suite.startApp(transport(names, 'billing', { concurrency: 1 }), [Billing]);
+    const billing2 = await suite.startApp(transport(names, 'billing', { concurrency: 1 }), [Billing]);
+    const shippingApp = await suite.startApp(transport(names, 'shipping'), [Shipping]);
 
     const publisher = billing1.get(EventPublisher);
     const count = 60;

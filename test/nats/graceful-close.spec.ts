@@ -1,19 +1,16 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
 import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import type { NatsJetStreamTransport } from '../../lib/nats/index.js';
 import {
   consumerIsIdle,
   deferred,
-  deleteStreams,
   describeWithNats,
   eventually,
   Progress,
-  rawConnection,
   startApp,
   transport,
-  uniqueNames,
 } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -45,31 +42,10 @@ class PromptListener {
 }
 
 describeNats('NATS JetStream transport: graceful shutdown', () => {
-  let nc: NatsConnection;
-  const apps: INestApplication[] = [];
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  afterAll(async () => {
-    await deleteStreams(nc, ...streams);
-    await nc.close();
-  });
-
-  function names() {
-    const n = uniqueNames('close');
-    streams.push(n.stream, n.deadLetterStream);
-    return n;
-  }
+  const suite = setUpNatsSuite('close');
 
   it('finishes in-flight messages, releases pulled ones, and loses none', async () => {
-    const n = names();
+    const n = suite.names();
     const gate = deferred();
     const Mail = gatedListener(gate.promise);
     const closingTransport = transport(n, 'mailer', { concurrency: 4 });
@@ -88,17 +64,16 @@ describeNats('NATS JetStream transport: graceful shutdown', () => {
     expect(finishedBeforeClose).toHaveLength(4);
     expect(closingTransport.status()).toMatchObject({ state: 'closed', inFlight: 0, pendingPublishes: 0 });
 
-    const survivor = await startApp(transport(n, 'mailer'), [PromptListener]);
-    apps.push(survivor);
+    const survivor = await suite.startApp(transport(n, 'mailer'), [PromptListener]);
     await survivor.get(PromptListener).progress.reach(count - 4);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'mailer'));
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'mailer'));
     const all = [...finishedBeforeClose, ...survivor.get(PromptListener).handled];
     expect(all).toHaveLength(count);
     expect(new Set(all)).toEqual(ids);
   });
 
   it('releases messages still running at closeTimeoutMs to another instance', async () => {
-    const n = names();
+    const n = suite.names();
     const never = new Promise<void>(() => undefined);
     const Mail = gatedListener(never);
     const stuckTransport: NatsJetStreamTransport = transport(n, 'mailer', { concurrency: 2, closeTimeoutMs: 300 });
@@ -107,10 +82,9 @@ describeNats('NATS JetStream transport: graceful shutdown', () => {
     await stuck.get(Mail).started.reach(2);
     await stuck.close();
 
-    const survivor = await startApp(transport(n, 'mailer'), [PromptListener]);
-    apps.push(survivor);
+    const survivor = await suite.startApp(transport(n, 'mailer'), [PromptListener]);
     await survivor.get(PromptListener).progress.reach(3);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'mailer'));
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'mailer'));
     expect(new Set(survivor.get(PromptListener).handled)).toEqual(ids);
     expect(stuck.get(Mail).handled).toHaveLength(0);
   });

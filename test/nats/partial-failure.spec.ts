@@ -1,20 +1,16 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { EventBus, EventPublisher, OnEvent, type HandlerFailure } from '../../lib/index.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import {
   consumerIsIdle,
-  deleteStreams,
   describeWithNats,
   eventually,
   Progress,
-  rawConnection,
-  startApp,
   storedMessages,
   transport,
-  uniqueNames,
 } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -54,66 +50,42 @@ class BrokenListener {
 }
 
 describeNats('NATS JetStream transport: a handler that fails', () => {
-  let nc: NatsConnection;
-  const apps: INestApplication[] = [];
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  afterAll(async () => {
-    await deleteStreams(nc, ...streams);
-    await nc.close();
-  });
-
-  function names() {
-    const n = uniqueNames('fail');
-    streams.push(n.stream, n.deadLetterStream);
-    return n;
-  }
+  const suite = setUpNatsSuite('fail');
 
   it('is redelivered with backoff until it succeeds, without re-running the handler that already succeeded', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'billing', { backoff: { initialDelayMs: 20, factor: 2 } }), [FlakyListener, SteadyListener]);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'billing', { backoff: { initialDelayMs: 20, factor: 2 } }), [FlakyListener, SteadyListener]);
     app.get(EventPublisher).publish('invoice.issued', { invoice: 7 });
 
     await app.get(FlakyListener).succeeded.reach(1);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'billing'));
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'billing'));
 
     expect(app.get(FlakyListener).calls).toBe(3);
     expect(app.get(SteadyListener).calls).toBe(1);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(suite.nc);
     const consumer = await jsm.consumers.info(n.stream, 'billing');
     expect(consumer.delivered.consumer_seq).toBe(3); // three deliveries of the one message
-    expect(await storedMessages(nc, n.deadLetterStream)).toHaveLength(0);
+    expect(await storedMessages(suite.nc, n.deadLetterStream)).toHaveLength(0);
   });
 
   it("runs the bus's own retries inside one delivery", async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'billing'), [FlakyListener, SteadyListener], { retry: { attempts: 3 } });
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'billing'), [FlakyListener, SteadyListener], { retry: { attempts: 3 } });
     app.get(EventPublisher).publish('invoice.issued', { invoice: 8 });
 
     await app.get(FlakyListener).succeeded.reach(1);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'billing'));
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'billing'));
 
     expect(app.get(FlakyListener).calls).toBe(3);
     expect(app.get(SteadyListener).calls).toBe(1);
-    const consumer = await (await jetstreamManager(nc)).consumers.info(n.stream, 'billing');
+    const consumer = await (await jetstreamManager(suite.nc)).consumers.info(n.stream, 'billing');
     expect(consumer.delivered.consumer_seq).toBe(1);
     expect(consumer.num_redelivered).toBe(0);
   });
 
   it('is dead-lettered with the error, the handler and the delivery count after maxDeliveries, then acknowledged', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'ledger', { maxDeliveries: 3, backoff: { initialDelayMs: 10 } }), [BrokenListener, SteadyListener]);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'ledger', { maxDeliveries: 3, backoff: { initialDelayMs: 10 } }), [BrokenListener, SteadyListener]);
     const bus = app.get(EventBus);
     const failures: HandlerFailure[] = [];
     const deadLetters: HandlerFailure[] = [];
@@ -122,10 +94,10 @@ describeNats('NATS JetStream transport: a handler that fails', () => {
     const envelope = app.get(EventPublisher).publish('invoice.issued', { invoice: 9 });
 
     await app.get(BrokenListener).calls.reach(3);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'ledger'));
-    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'ledger'));
+    await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 1);
 
-    const [letter] = await storedMessages(nc, n.deadLetterStream);
+    const [letter] = await storedMessages(suite.nc, n.deadLetterStream);
     expect(letter.subject).toBe(`${n.deadLetterSubject}.ledger`);
     expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('handler-failed');
     expect(letter.header.get(DEAD_LETTER_HEADER.handler)).toBe('BrokenListener.handle');

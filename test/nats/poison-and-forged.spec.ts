@@ -1,4 +1,4 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { jetstream, type StoredMsg } from '@nats-io/jetstream';
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { Event, EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
@@ -7,16 +7,13 @@ import { MessageSigner } from '../../lib/nats/message-signer.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import {
   consumerIsIdle,
-  deleteStreams,
   describeWithNats,
   eventually,
   Progress,
-  rawConnection,
-  startApp,
   storedMessages,
   transport,
-  uniqueNames,
 } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -68,29 +65,12 @@ function inOriginalOrder(letters: StoredMsg[]): StoredMsg[] {
 }
 
 describeNats('NATS JetStream transport: poison and forged messages', () => {
-  let nc: NatsConnection;
-  const apps: INestApplication[] = [];
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  afterAll(async () => {
-    await deleteStreams(nc, ...streams);
-    await nc.close();
-  });
+  const suite = setUpNatsSuite('poison');
 
   it('dead-letters messages that are not valid envelopes, with the reason, and keeps consuming', async () => {
-    const n = uniqueNames('poison');
-    streams.push(n.stream, n.deadLetterStream);
-    const app = await startApp(transport(n, 'audit', { maxPayloadBytes: 1024 }), [AuditListener]);
-    apps.push(app);
-    const js = jetstream(nc);
+    const n = suite.names('poison');
+    const app = await suite.startApp(transport(n, 'audit', { maxPayloadBytes: 1024 }), [AuditListener]);
+    const js = jetstream(suite.nc);
     const subject = `${n.subjectPrefix}.audit.entry`;
 
     await js.publish(subject, encoder.encode('{"not json'), { headers: envelopeHeaders('poison-1') });
@@ -103,12 +83,12 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
 
     await app.get(AuditListener).progress.reach(1);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
-    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 5);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'audit'));
+    await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 5);
 
     expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const letters = inOriginalOrder(await storedMessages(nc, n.deadLetterStream));
+    const letters = inOriginalOrder(await storedMessages(suite.nc, n.deadLetterStream));
     const byOriginal = (seqIndex: number) => letters[seqIndex];
     const summary = letters.map((l) => [l.header.get(DEAD_LETTER_HEADER.reason), l.header.get(DEAD_LETTER_HEADER.error)]);
     expect(summary[0]).toEqual(['malformed', expect.stringContaining('payload is not valid JSON')]);
@@ -122,23 +102,21 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
   });
 
   it('dead-letters a message its class cannot be revived from (instead of leaving it to the ack wait forever)', async () => {
-    const n = uniqueNames('revive');
-    streams.push(n.stream, n.deadLetterStream);
-    const app = await startApp(transport(n, 'audit'), [AuditListener, TotalListener]);
-    apps.push(app);
+    const n = suite.names('revive');
+    const app = await suite.startApp(transport(n, 'audit'), [AuditListener, TotalListener]);
     // Valid JSON and headers, e.g. from a service that sends plain objects: "total" collides with the getter.
-    await jetstream(nc).publish(`${n.subjectPrefix}.audit.total`, encoder.encode('{"amounts":[1,2],"total":3}'), {
+    await jetstream(suite.nc).publish(`${n.subjectPrefix}.audit.total`, encoder.encode('{"amounts":[1,2],"total":3}'), {
       headers: envelopeHeaders('unrevivable-1', 'audit.total'),
     });
     const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
 
     await app.get(AuditListener).progress.reach(1);
-    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 1);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
+    await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'audit'));
 
     expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
     expect(app.get(TotalListener).handled).toHaveLength(0);
-    const [letter] = await storedMessages(nc, n.deadLetterStream);
+    const [letter] = await storedMessages(suite.nc, n.deadLetterStream);
     expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('malformed');
     expect(letter.header.get(DEAD_LETTER_HEADER.error)).toMatch(/could not be restored.*total/);
     expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe('unrevivable-1');
@@ -146,23 +124,21 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
   });
 
   it('dead-letters a message near the server max_payload without its body, rather than retrying forever', async () => {
-    const n = uniqueNames('huge');
-    streams.push(n.stream, n.deadLetterStream);
-    const app = await startApp(transport(n, 'audit', { maxPayloadBytes: 1024 }), [AuditListener]);
-    apps.push(app);
+    const n = suite.names('huge');
+    const app = await suite.startApp(transport(n, 'audit', { maxPayloadBytes: 1024 }), [AuditListener]);
     // The original just fits the server's max_payload; with the dead-letter headers added it would not.
     const h = envelopeHeaders('huge-1');
     const headerBytes = (h as unknown as { encode(): Uint8Array }).encode().length;
-    const size = nc.info!.max_payload - headerBytes - 16;
-    await jetstream(nc).publish(`${n.subjectPrefix}.audit.entry`, new Uint8Array(size).fill(0x78), { headers: h });
+    const size = suite.nc.info!.max_payload - headerBytes - 16;
+    await jetstream(suite.nc).publish(`${n.subjectPrefix}.audit.entry`, new Uint8Array(size).fill(0x78), { headers: h });
     const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
 
     await app.get(AuditListener).progress.reach(1);
-    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 1);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
+    await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 1);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'audit'));
 
     expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
-    const [letter] = await storedMessages(nc, n.deadLetterStream);
+    const [letter] = await storedMessages(suite.nc, n.deadLetterStream);
     expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('too-large');
     expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe('huge-1');
     expect(letter.header.get(DEAD_LETTER_HEADER.bodyOmitted)).toBe(String(size));
@@ -170,12 +146,10 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
   });
 
   it('with a signing key, dead-letters unsigned and wrongly signed messages and handles signed ones', async () => {
-    const n = uniqueNames('signed');
-    streams.push(n.stream, n.deadLetterStream);
+    const n = suite.names('signed');
     const key = 'a shared secret of enough length';
-    const app = await startApp(transport(n, 'audit', { signingKey: key }), [AuditListener]);
-    apps.push(app);
-    const js = jetstream(nc);
+    const app = await suite.startApp(transport(n, 'audit', { signingKey: key }), [AuditListener]);
+    const js = jetstream(suite.nc);
     const subject = `${n.subjectPrefix}.audit.entry`;
     const envelope = (id: string) =>
       ({ id, name: 'audit.entry', payload: { amount: 100 }, occurredAt: new Date(), correlationId: id, attempt: 1, headers: {} }) as EventEnvelope;
@@ -197,12 +171,12 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     const ours = app.get(EventPublisher).publish('audit.entry', { amount: 5 });
 
     await app.get(AuditListener).progress.reach(2);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'audit'));
-    await eventually(async () => (await storedMessages(nc, n.deadLetterStream)).length === 3);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'audit'));
+    await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 3);
 
     expect(app.get(AuditListener).handled.map((e) => e.id).sort()).toEqual(['genuine-1', ours.id].sort());
     expect(app.get(AuditListener).handled.find((e) => e.id === 'genuine-1')?.payload).toEqual({ amount: 100 });
-    const letters = inOriginalOrder(await storedMessages(nc, n.deadLetterStream));
+    const letters = inOriginalOrder(await storedMessages(suite.nc, n.deadLetterStream));
     expect(letters.map((l) => l.header.get(DEAD_LETTER_HEADER.reason))).toEqual(['unsigned', 'forged', 'forged']);
     expect(letters.map((l) => l.header.get(DEAD_LETTER_HEADER.originalId))).toEqual(['forged-1', 'forged-2', 'forged-3']);
     expect(letters[1].header.get(DEAD_LETTER_HEADER.error)).toContain('Eb-Signature does not match');

@@ -1,19 +1,16 @@
-import { Injectable, type INestApplication, type OnModuleInit } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Event, EventPublisher, InvalidEventError, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import {
   consumerIsIdle,
-  deleteStreams,
   describeWithNats,
   eventually,
   Progress,
-  rawConnection,
   startApp,
   storedMessages,
   streamMessageCount,
   transport,
-  uniqueNames,
 } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -66,33 +63,11 @@ class EarlyPublisher implements OnModuleInit {
 }
 
 describeNats('NATS JetStream transport: publishing', () => {
-  let nc: NatsConnection;
-  const apps: INestApplication[] = [];
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  afterAll(async () => {
-    await deleteStreams(nc, ...streams);
-    await nc.close();
-  });
-
-  function names() {
-    const n = uniqueNames('pub');
-    streams.push(n.stream, n.deadLetterStream);
-    return n;
-  }
+  const suite = setUpNatsSuite('pub');
 
   it('publish() returns at once; handlers run only when the event comes back from JetStream', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'orders'), [OrderListener]);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'orders'), [OrderListener]);
     const envelope = app.get(EventPublisher).publish('misc.thing', { a: 1 }, { correlationId: 'corr-1', headers: { tenant: 'acme', 'x-trace': 'abc def' } });
     expect(app.get(OrderListener).received).toHaveLength(0);
 
@@ -110,9 +85,8 @@ describeNats('NATS JetStream transport: publishing', () => {
   });
 
   it('revives class events and carries causation and correlation of events published by handlers', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'orders'), [OrderListener]);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'orders'), [OrderListener]);
     const placed = app.get(EventPublisher).publish(new OrderPlaced(7, [{ sku: 'tea', qty: 2 }, { sku: 'mug', qty: 1 }]));
 
     await app.get(OrderListener).progress.reach(2);
@@ -125,43 +99,40 @@ describeNats('NATS JetStream transport: publishing', () => {
   });
 
   it('publishAndWait() resolves once the server stored the event', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'orders'), []);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'orders'), []);
     const report = await app.get(EventPublisher).publishAndWait('misc.stored', { b: 2 });
-    expect(await streamMessageCount(nc, n.stream)).toBe(1);
-    const [stored] = await storedMessages(nc, n.stream);
+    expect(await streamMessageCount(suite.nc, n.stream)).toBe(1);
+    const [stored] = await storedMessages(suite.nc, n.stream);
     expect(stored.header.get('Nats-Msg-Id')).toBe(report.envelope.id);
     expect(stored.subject).toBe(`${n.subjectPrefix}.misc.stored`);
     expect(stored.json()).toEqual({ b: 2 });
   });
 
   it('app.close() waits until every published event is acknowledged by the server', async () => {
-    const n = names();
+    const n = suite.names();
     const app = await startApp(transport(n, 'orders', { maxPendingPublishes: 16 }), []);
     const count = 500;
     for (let i = 0; i < count; i++) app.get(EventPublisher).publish('misc.burst', { i });
     await app.close();
-    expect(await streamMessageCount(nc, n.stream)).toBe(count);
+    expect(await streamMessageCount(suite.nc, n.stream)).toBe(count);
   });
 
   it('drops a duplicate id within the duplicate window: handled once', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'orders'), [OrderListener]);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'orders'), [OrderListener]);
     const events = app.get(EventPublisher);
     await events.publishAndWait('misc.once', { n: 1 }, { id: 'order-7-paid' });
     await events.publishAndWait('misc.once', { n: 2 }, { id: 'order-7-paid' });
     await app.get(OrderListener).progress.reach(1);
-    await eventually(() => consumerIsIdle(nc, n.stream, 'orders'));
-    expect(await streamMessageCount(nc, n.stream)).toBe(1);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'orders'));
+    expect(await streamMessageCount(suite.nc, n.stream)).toBe(1);
     expect(app.get(OrderListener).received.map((r) => r.payload)).toEqual([{ n: 1 }]);
   });
 
   it('refuses at publish() what cannot travel, with InvalidEventError', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'orders', { maxPayloadBytes: 256 }), []);
-    apps.push(app);
+    const n = suite.names();
+    const app = await startApp(transport(n, 'orders', { maxPayloadBytes: 256 }), []); // closed by the test itself
     const events = app.get(EventPublisher);
     const circular: Record<string, unknown> = {};
     circular.self = circular;
@@ -172,14 +143,12 @@ describeNats('NATS JetStream transport: publishing', () => {
     expect(() => events.publish('misc.big', { blob: 'x'.repeat(300) })).toThrow(/over the 256-byte limit/);
     await expect(events.publishAndWait('misc.bad', { amount: 10n })).rejects.toThrow(InvalidEventError);
     await app.close();
-    apps.length = 0;
-    expect(await streamMessageCount(nc, n.stream)).toBe(0);
+    expect(await streamMessageCount(suite.nc, n.stream)).toBe(0);
   });
 
   it('delivers an event published during start-up (in onModuleInit), once the consumer runs', async () => {
-    const n = names();
-    const app = await startApp(transport(n, 'orders'), [OrderListener, EarlyPublisher]);
-    apps.push(app);
+    const n = suite.names();
+    const app = await suite.startApp(transport(n, 'orders'), [OrderListener, EarlyPublisher]);
     await app.get(OrderListener).progress.reach(1);
     expect(app.get(OrderListener).received.map((r) => r.envelope.id)).toEqual([app.get(EarlyPublisher).published]);
   });

@@ -1,7 +1,8 @@
 import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers } from '@nats-io/transport-node';
 import { PublishAbortedError, PublishRefusedError, ReliablePublisher } from '../../lib/nats/reliable-publisher.js';
-import { deferred, deleteStreams, describeWithNats, rawConnection, streamMessageCount, uniqueNames } from './support/nats-test-env.js';
+import { deferred, describeWithNats, streamMessageCount } from './support/nats-test-env.js';
+import { setUpNatsSuite } from './support/nats-suite.js';
 
 const describeNats = await describeWithNats();
 
@@ -12,24 +13,13 @@ function message(subject: string, id: string) {
 }
 
 describeNats('ReliablePublisher (JetStream asynchronous publish with retries)', () => {
-  let nc: NatsConnection;
-  const streams: string[] = [];
-
-  beforeAll(async () => {
-    nc = await rawConnection();
-  });
-
-  afterAll(async () => {
-    await deleteStreams(nc, ...streams);
-    await nc.close();
-  });
+  const suite = setUpNatsSuite('pub');
 
   it('keeps retrying while no stream captures the subject, and lands once the stream exists', async () => {
-    const { stream, subjectPrefix } = uniqueNames('pubretry');
-    streams.push(stream);
+    const { stream, subjectPrefix } = suite.names('pubretry');
     const warned = deferred<string>();
     const logger = { log: () => undefined, error: () => undefined, warn: (message: string) => warned.resolve(message) };
-    const publisher = new ReliablePublisher(() => Promise.resolve(nc), 8, () => logger);
+    const publisher = new ReliablePublisher(() => Promise.resolve(suite.nc), 8, () => logger);
     const sent = publisher.publish(message(`${subjectPrefix}.a`, 'm-1'));
     let settled = false;
     void sent.then(() => (settled = true));
@@ -38,32 +28,31 @@ describeNats('ReliablePublisher (JetStream asynchronous publish with retries)', 
     expect(settled).toBe(false);
     expect(publisher.pending).toBe(1);
 
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(suite.nc);
     await jsm.streams.add({ name: stream, subjects: [`${subjectPrefix}.>`] });
     await sent;
-    expect(await streamMessageCount(nc, stream)).toBe(1);
+    expect(await streamMessageCount(suite.nc, stream)).toBe(1);
     await publisher.whenIdle();
     expect(publisher.pending).toBe(0);
     publisher.stop('test over');
   });
 
   it('reports an explicit refusal after a few tries, and de-duplicates by message id', async () => {
-    const { stream, subjectPrefix } = uniqueNames('pubrefuse');
-    streams.push(stream);
-    const jsm = await jetstreamManager(nc);
+    const { stream, subjectPrefix } = suite.names('pubrefuse');
+    const jsm = await jetstreamManager(suite.nc);
     await jsm.streams.add({ name: stream, subjects: [`${subjectPrefix}.>`], max_msgs: 1, discard: DiscardPolicy.New });
-    const publisher = new ReliablePublisher(() => Promise.resolve(nc), 8, () => undefined);
+    const publisher = new ReliablePublisher(() => Promise.resolve(suite.nc), 8, () => undefined);
 
     await publisher.publish(message(`${subjectPrefix}.a`, 'first'));
     await publisher.publish(message(`${subjectPrefix}.a`, 'first')); // duplicate: acknowledged, not stored
     await expect(publisher.publish(message(`${subjectPrefix}.a`, 'second'))).rejects.toBeInstanceOf(PublishRefusedError);
-    expect(await streamMessageCount(nc, stream)).toBe(1);
+    expect(await streamMessageCount(suite.nc, stream)).toBe(1);
     publisher.stop('test over');
   });
 
   it('stop() rejects what is still waiting and leaves nothing pending', async () => {
-    const { subjectPrefix } = uniqueNames('pubstop');
-    const publisher = new ReliablePublisher(() => Promise.resolve(nc), 1, () => undefined);
+    const { subjectPrefix } = suite.names('pubstop');
+    const publisher = new ReliablePublisher(() => Promise.resolve(suite.nc), 1, () => undefined);
     // No stream: both keep failing; the second waits in the queue behind the window of 1.
     const first = publisher.publish(message(`${subjectPrefix}.a`, 'x'));
     const second = publisher.publish(message(`${subjectPrefix}.a`, 'y'));
