@@ -428,7 +428,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Gives a payload received over the wire its class back, without running the constructor. */
 function revive(eventClass: EventClass, fields: Record<string, unknown>): object {
-  return Object.assign(Object.create(eventClass.prototype as object) as object, fields);
+  const event = Object.create(eventClass.prototype as object) as object;
+  // Own data properties, as the constructor made them: a field named like a getter of the class shadows
+  // it (assignment would throw on a getter-only accessor, or run a setter).
+  for (const key of Object.keys(fields)) {
+    Object.defineProperty(event, key, { value: fields[key], writable: true, enumerable: true, configurable: true });
+  }
+  return event;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

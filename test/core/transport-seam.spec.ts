@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import {
+  Event,
   InvalidEventError,
   type DeliveryReport,
   type EventEnvelope,
@@ -87,6 +88,29 @@ describe('transport seam', () => {
       [0, 1],
       [0, 1],
     ]);
+  });
+
+  it('revives class events received from the transport, even when a field shares the name of a getter', async () => {
+    @Event('order.totalled')
+    class OrderTotalled {
+      constructor(
+        readonly lines: number[],
+        readonly total: number,
+      ) {}
+      get count(): number {
+        return this.lines.length;
+      }
+    }
+    app = await createApp({}, { logger: false, transport: new LoopbackTransport(1) });
+    const received: unknown[] = [];
+    app.bus.on(OrderTotalled, (event: OrderTotalled) => void received.push(event));
+    // A plain-object wire payload whose `count` field collides with the class's getter.
+    await app.events.publishAndWait('order.totalled', { lines: [1, 2], total: 3, count: 99 });
+    await app.events.publishAndWait(new OrderTotalled([4], 4));
+    expect(received).toHaveLength(2);
+    expect(received[0]).toBeInstanceOf(OrderTotalled);
+    expect(received[0]).toMatchObject({ lines: [1, 2], total: 3, count: 99 });
+    expect((received[1] as OrderTotalled).count).toBe(1);
   });
 
   it('refuses at publish what the transport cannot carry', async () => {
