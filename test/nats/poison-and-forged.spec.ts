@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { jetstream, type StoredMsg } from '@nats-io/jetstream';
-import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { Event, EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import type { TransportHost } from '../../lib/transport/event-transport.interface.js';
 import { EnvelopeCodec } from '../../lib/nats/envelope-codec.js';
 import { MessageSigner } from '../../lib/nats/message-signer.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
@@ -25,24 +26,6 @@ class AuditListener {
   handle(_payload: unknown, envelope: EventEnvelope) {
     this.handled.push(envelope);
     this.progress.add();
-  }
-}
-
-/** A class event with a getter: a payload that carries a field of the same name cannot be revived into it. */
-@Event('audit.total')
-class AuditTotal {
-  constructor(readonly amounts: number[]) {}
-  get total(): number {
-    return this.amounts.reduce((a, b) => a + b, 0);
-  }
-}
-
-@Injectable()
-class TotalListener {
-  readonly handled: AuditTotal[] = [];
-  @OnEvent(AuditTotal)
-  handle(total: AuditTotal) {
-    this.handled.push(total);
   }
 }
 
@@ -101,26 +84,46 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     expect(letters.every((l) => l.header.get(DEAD_LETTER_HEADER.deliveries) === '1')).toBe(true);
   });
 
-  it('dead-letters a message its class cannot be revived from (instead of leaving it to the ack wait forever)', async () => {
+  it('dead-letters a message the bus cannot restore into an envelope (instead of leaving it to the ack wait forever)', async () => {
     const n = suite.names('revive');
-    const app = await suite.startApp(transport(n, 'audit'), [AuditListener, TotalListener]);
-    // Valid JSON and headers, e.g. from a service that sends plain objects: "total" collides with the getter.
-    await jetstream(suite.nc).publish(`${n.subjectPrefix}.audit.total`, encoder.encode('{"amounts":[1,2],"total":3}'), {
-      headers: envelopeHeaders('unrevivable-1', 'audit.total'),
-    });
-    const after = app.get(EventPublisher).publish('audit.entry', { ok: true });
+    const natsTransport = transport(n, 'audit');
+    // The bus behind the transport: it cannot rebuild 'audit.total' events (e.g. an event class that
+    // rejects the payload). restoreEnvelope's contract does not promise it never throws.
+    const delivered: string[] = [];
+    const host: TransportHost = {
+      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      subscriptions: () => ['audit.**'],
+      restoreEnvelope: (fields) => {
+        if (fields.name === 'audit.total') throw new TypeError('AuditTotal cannot take a "total" field');
+        return { ...fields, occurredAt: new Date(fields.occurredAt), correlationId: fields.correlationId ?? fields.id, attempt: 1, headers: fields.headers ?? {} };
+      },
+      deliver: (envelope) => {
+        delivered.push(envelope.id);
+        return Promise.resolve({ envelope, handled: 1, failed: [] });
+      },
+      settledHandlers: () => [],
+    };
+    await natsTransport.start(host);
+    try {
+      const js = jetstream(suite.nc);
+      await js.publish(`${n.subjectPrefix}.audit.total`, encoder.encode('{"amounts":[1,2],"total":3}'), {
+        headers: envelopeHeaders('unrevivable-1', 'audit.total'),
+      });
+      await js.publish(`${n.subjectPrefix}.audit.entry`, encoder.encode('{}'), { headers: envelopeHeaders('fine-1') });
 
-    await app.get(AuditListener).progress.reach(1);
-    await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 1);
-    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'audit'));
+      await eventually(() => delivered.length === 1);
+      await eventually(async () => (await storedMessages(suite.nc, n.deadLetterStream)).length === 1);
+      await eventually(() => consumerIsIdle(suite.nc, n.stream, 'audit'));
 
-    expect(app.get(AuditListener).handled.map((e) => e.id)).toEqual([after.id]);
-    expect(app.get(TotalListener).handled).toHaveLength(0);
-    const [letter] = await storedMessages(suite.nc, n.deadLetterStream);
-    expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('malformed');
-    expect(letter.header.get(DEAD_LETTER_HEADER.error)).toMatch(/could not be restored.*total/);
-    expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe('unrevivable-1');
-    expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('1');
+      expect(delivered).toEqual(['fine-1']);
+      const [letter] = await storedMessages(suite.nc, n.deadLetterStream);
+      expect(letter.header.get(DEAD_LETTER_HEADER.reason)).toBe('malformed');
+      expect(letter.header.get(DEAD_LETTER_HEADER.error)).toMatch(/could not be restored.*AuditTotal cannot take a "total" field/);
+      expect(letter.header.get(DEAD_LETTER_HEADER.originalId)).toBe('unrevivable-1');
+      expect(letter.header.get(DEAD_LETTER_HEADER.deliveries)).toBe('1');
+    } finally {
+      await natsTransport.close();
+    }
   });
 
   it('dead-letters a message near the server max_payload without its body, rather than retrying forever', async () => {
