@@ -56,8 +56,8 @@ export class PublishRefusedError extends Error {
 }
 
 class AckTimeoutError extends Error {
-  constructor() {
-    super(`no acknowledgement from JetStream within ${ACK_TIMEOUT_MS}ms`);
+  constructor(ms: number) {
+    super(`no acknowledgement from JetStream within ${ms}ms`);
     this.name = 'AckTimeoutError';
   }
 }
@@ -96,11 +96,14 @@ export class ReliablePublisher {
   private nc: NatsConnection | undefined;
   private replyPrefix = '';
   private replySubscription: Subscription | undefined;
+  /** False while the client is reconnecting: what is published then waits in the client's buffer. */
+  private connected = true;
 
   constructor(
     private readonly connection: () => Promise<NatsConnection>,
     private readonly window: number,
     private readonly logger: () => LoggerService | undefined,
+    private readonly ackTimeoutMs = ACK_TIMEOUT_MS,
   ) {}
 
   /** Publishes waiting for an acknowledgement, queued ones included. */
@@ -171,7 +174,7 @@ export class ReliablePublisher {
       this.failed(item, error);
       return;
     }
-    this.sweeper ??= setInterval(this.sweep, Math.min(1000, ACK_TIMEOUT_MS));
+    this.sweeper ??= setInterval(this.sweep, Math.min(1000, this.ackTimeoutMs));
   }
 
   private useConnection(nc: NatsConnection): void {
@@ -180,6 +183,14 @@ export class ReliablePublisher {
     this.replyPrefix = `${createInbox()}.`;
     // The client re-subscribes after a reconnect; replies lost meanwhile end as timeouts and are retried.
     this.replySubscription = nc.subscribe(`${this.replyPrefix}*`, { callback: (error, msg) => this.onReply(error, msg) });
+    void this.watchConnection(nc);
+  }
+
+  private async watchConnection(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
   }
 
   private onReply(error: Error | null, msg: Msg): void {
@@ -219,11 +230,18 @@ export class ReliablePublisher {
       this.sweeper = undefined;
       return;
     }
-    const expired = Date.now() - ACK_TIMEOUT_MS;
+    if (!this.connected) {
+      // Nothing can be acknowledged while disconnected, and a copy sent now would only join the one
+      // already waiting in the client's buffer (flushed on reconnect): the outage does not count.
+      const now = Date.now();
+      for (const item of this.awaiting.values()) item.sentAt = now;
+      return;
+    }
+    const expired = Date.now() - this.ackTimeoutMs;
     for (const [token, item] of this.awaiting) {
       if (item.sentAt > expired) continue;
       this.awaiting.delete(token);
-      this.failed(item, new AckTimeoutError());
+      this.failed(item, new AckTimeoutError(this.ackTimeoutMs));
     }
   };
 

@@ -1,10 +1,12 @@
 import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
 import { PublishAbortedError, PublishRefusedError, ReliablePublisher } from '../../lib/nats/reliable-publisher.js';
-import { deferred, describeWithNats, streamMessageCount } from './support/nats-test-env.js';
+import { deferred, describeWithNats, streamMessageCount, uniqueNames } from './support/nats-test-env.js';
 import { setUpNatsSuite } from './support/nats-suite.js';
+import { natsServerBinaryAvailable, PrivateNatsServer } from './support/private-nats-server.js';
 
 const describeNats = await describeWithNats();
+const withServerBinary = natsServerBinaryAvailable() ? it : it.skip;
 
 function message(subject: string, id: string) {
   const h = headers();
@@ -64,4 +66,38 @@ describeNats('ReliablePublisher (JetStream asynchronous publish with retries)', 
     expect(publisher.pending).toBe(0);
     await expect(publisher.publish(message(`${subjectPrefix}.a`, 'z'))).rejects.toThrow('closing');
   });
+
+  withServerBinary('does not pile up copies of an unacknowledged message while disconnected, and lands it once reconnected', async () => {
+    const server = await PrivateNatsServer.start();
+    const nc = await connect({ servers: server.url, reconnectTimeWait: 50, maxReconnectAttempts: -1 });
+    let publisher: ReliablePublisher | undefined;
+    try {
+      const { stream, subjectPrefix } = uniqueNames('puboutage');
+      await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${subjectPrefix}.>`] });
+      const ackTimeoutMs = 100;
+      publisher = new ReliablePublisher(() => Promise.resolve(nc), 8, () => undefined, ackTimeoutMs);
+      await publisher.publish(message(`${subjectPrefix}.a`, 'before'));
+
+      const disconnected = deferred();
+      void (async () => {
+        for await (const status of nc.status()) if (status.type === 'disconnect') disconnected.resolve();
+      })();
+      await server.stop();
+      await disconnected.promise;
+      const sentBefore = nc.stats().outMsgs;
+      const during = publisher.publish(message(`${subjectPrefix}.a`, 'during'));
+      // Many ack timeouts pass while the server is away. Each re-send would only add another copy to the
+      // client's outbound buffer (flushed all at once on reconnect): the one buffered copy is enough.
+      await new Promise((resolve) => setTimeout(resolve, 10 * ackTimeoutMs));
+      expect(nc.stats().outMsgs - sentBefore).toBe(1);
+
+      await server.restart();
+      await during;
+      expect(await streamMessageCount(nc, stream)).toBe(2);
+    } finally {
+      publisher?.stop('test over');
+      await nc.close();
+      await server.dispose();
+    }
+  }, 30_000);
 });
