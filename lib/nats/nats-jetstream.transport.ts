@@ -257,7 +257,7 @@ export class NatsJetStreamTransport implements EventTransport {
         },
       ]);
     }
-    const skipHandlers = this.settled.get(msg.seq);
+    const skipHandlers = this.settled.get(msg.seq, envelope.id);
     // Before the last delivery a failure is not final: the bus reports it as such, and this redelivers.
     const lastDelivery = deliveries >= maxDeliveries;
     return host
@@ -278,7 +278,7 @@ export class NatsJetStreamTransport implements EventTransport {
       );
     }
     // Redelivered later; the handlers that are done with it are skipped then (when it comes back here).
-    this.settled.remember(msg.seq, this.host!.settledHandlers(envelope, report));
+    this.settled.remember(msg.seq, envelope.id, this.host!.settledHandlers(envelope, report));
     this.replies.nak(msg, redeliveryDelay(this.options.backoff, deliveries));
     return undefined;
   }

@@ -1,20 +1,23 @@
 /**
  * Per message (stream sequence): the handlers of this service that are done with it, kept between a
  * failed delivery and its redelivery so a retry does not run them again. Bounded: a message redelivered
- * to another instance never comes back here, and its entry must not live forever.
+ * to another instance never comes back here, and its entry must not live forever. Each entry also holds
+ * the event id, and applies only to that event: a stream deleted and created again reuses sequences.
  */
 export class SettledHandlersMemory {
-  private readonly entries = new Map<number, ReadonlySet<string>>();
+  private readonly entries = new Map<number, { id: string; settled: ReadonlySet<string> }>();
 
   constructor(private readonly capacity = 10_000) {}
 
-  get(sequence: number): ReadonlySet<string> | undefined {
-    return this.entries.size === 0 ? undefined : this.entries.get(sequence);
+  get(sequence: number, id: string): ReadonlySet<string> | undefined {
+    if (this.entries.size === 0) return undefined;
+    const entry = this.entries.get(sequence);
+    return entry?.id === id ? entry.settled : undefined;
   }
 
-  remember(sequence: number, settled: readonly string[]): void {
+  remember(sequence: number, id: string, settled: readonly string[]): void {
     this.entries.delete(sequence);
-    this.entries.set(sequence, new Set(settled));
+    this.entries.set(sequence, { id, settled: new Set(settled) });
     if (this.entries.size > this.capacity) {
       // Map iteration is insertion order: the first key is the oldest.
       this.entries.delete(this.entries.keys().next().value as number);

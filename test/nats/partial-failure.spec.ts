@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { EventBus, EventPublisher, OnEvent, type HandlerFailure } from '../../lib/index.js';
+import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { EventBus, EventPublisher, OnEvent, type EventEnvelope, type HandlerFailure } from '../../lib/index.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import {
   consumerIsIdle,
@@ -46,6 +47,30 @@ class BrokenListener {
   handle() {
     this.calls.add();
     throw new Error('the ledger is read-only');
+  }
+}
+
+/** Fails the first event it gets, handles the others. */
+@Injectable()
+class FirstFailsListener {
+  readonly handled: string[] = [];
+  failed = new Progress();
+  @OnEvent('invoice.issued')
+  handle(_payload: unknown, envelope: EventEnvelope) {
+    if (this.failed.value === 0) {
+      this.failed.add();
+      throw new Error('first call fails');
+    }
+    this.handled.push(envelope.id);
+  }
+}
+
+@Injectable()
+class RecordingListener {
+  readonly handled: string[] = [];
+  @OnEvent('invoice.issued')
+  handle(_payload: unknown, envelope: EventEnvelope) {
+    this.handled.push(envelope.id);
   }
 }
 
@@ -117,5 +142,25 @@ describeNats('NATS JetStream transport: a handler that fails', () => {
     ]);
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0].envelope.id).toBe(envelope.id);
+  });
+
+  it('does not skip handlers of a new message that reuses the stream sequence of a failed one (stream recreated)', async () => {
+    const n = suite.names();
+    // The failed message's redelivery is far off; meanwhile the stream is deleted and created again.
+    const app = await suite.startApp(transport(n, 'billing', { backoff: { initialDelayMs: 60_000 } }), [FirstFailsListener, RecordingListener]);
+    const first = app.get(EventPublisher).publish('invoice.issued', { invoice: 1 });
+    await app.get(FirstFailsListener).failed.reach(1);
+    await eventually(() => app.get(RecordingListener).handled.length === 1);
+
+    const jsm = await jetstreamManager(suite.nc);
+    await jsm.streams.delete(n.stream);
+    await jsm.streams.add({ name: n.stream, subjects: [`${n.subjectPrefix}.>`] });
+    await jsm.consumers.add(n.stream, { durable_name: 'billing', ack_policy: AckPolicy.Explicit, filter_subject: `${n.subjectPrefix}.>`, ack_wait: nanos(30_000) });
+    const second = app.get(EventPublisher).publish('invoice.issued', { invoice: 2 }); // stream sequence 1 again
+
+    await eventually(() => app.get(FirstFailsListener).handled.length === 1);
+    await eventually(() => consumerIsIdle(suite.nc, n.stream, 'billing'));
+    expect(app.get(FirstFailsListener).handled).toEqual([second.id]);
+    expect(app.get(RecordingListener).handled).toEqual([first.id, second.id]);
   });
 });
