@@ -143,6 +143,8 @@ export class NatsJetStreamTransport implements EventTransport {
       return;
     }
     this.consumer = await jetstream(this.consumerNc).consumers.get(this.options.stream, this.options.group);
+    // close() may have run while the consumer was being looked up: start nothing it would not stop.
+    if (this.closing) return;
     const ackWaitMs = this.options.ackWaitMs;
     // Handling may take longer than the ack wait: tell the server we are still on it.
     this.workingTimer = setInterval(() => this.keepAlive(ackWaitMs / 3), Math.max(250, ackWaitMs / 3));
