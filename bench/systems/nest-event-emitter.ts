@@ -1,6 +1,5 @@
-import type { Type } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
-import { bootNest, bootstrapProviders, decorateMethod, listenerClass } from './nest-helpers.js';
+import { bootNest, bootstrapProviders, decorateMethod, listenerProviders } from './nest-helpers.js';
 import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
 
 /** @nestjs/event-emitter: a real Nest application context, `@OnEvent` providers, the injected EventEmitter2. */
@@ -13,20 +12,7 @@ export const nestEventEmitter: System = {
   subscribeNote: 'injected EventEmitter2.on(name, fn)',
 
   async create(spec: ListenerSpec): Promise<SystemInstance> {
-    const providers: Type[] = [];
-    let n = 0;
-    for (const name of spec.names) {
-      for (let k = 0; k < spec.perName; k++) {
-        const C = listenerClass(`Listener${n++}`, spec.kind, spec.onEvent);
-        decorateMethod(C, 'handle', OnEvent(name));
-        providers.push(C);
-      }
-    }
-    if (spec.pattern !== undefined) {
-      const C = listenerClass('PatternListener', spec.kind, spec.onEvent);
-      decorateMethod(C, 'handle', OnEvent(spec.pattern));
-      providers.push(C);
-    }
+    const providers = listenerProviders(spec, (event) => OnEvent(event));
     // Wildcards cost EventEmitter2 on every emit, so they are only switched on where a pattern is used.
     const app = await bootNest(
       [EventEmitterModule.forRoot({ wildcard: spec.pattern !== undefined, maxListeners: 1000 })],

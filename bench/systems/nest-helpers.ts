@@ -1,7 +1,7 @@
 import { Injectable, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { ListenerKind } from './types.js';
+import type { ListenerKind, ListenerSpec } from './types.js';
 
 /** A fresh class (own name, own `handle` function object) so decorators see distinct methods. */
 export function listenerClass(
@@ -38,6 +38,28 @@ export function plainClass(name: string): Type<object> {
   Object.defineProperty(C, 'name', { value: name });
   Injectable()(C);
   return C;
+}
+
+/**
+ * One listener class per (name, copy) of a spec, plus one for its pattern, each made a handler of its
+ * event by `handlerOf(event)` (a method decorator such as `@OnEvent(event)`).
+ */
+export function listenerProviders(spec: ListenerSpec, handlerOf: (event: string) => MethodDecorator): Type[] {
+  const providers: Type[] = [];
+  let n = 0;
+  for (const name of spec.names) {
+    for (let k = 0; k < spec.perName; k++) {
+      const C = listenerClass(`Listener${n++}`, spec.kind, spec.onEvent);
+      decorateMethod(C, 'handle', handlerOf(name));
+      providers.push(C);
+    }
+  }
+  if (spec.pattern !== undefined) {
+    const C = listenerClass('PatternListener', spec.kind, spec.onEvent);
+    decorateMethod(C, 'handle', handlerOf(spec.pattern));
+    providers.push(C);
+  }
+  return providers;
 }
 
 /**

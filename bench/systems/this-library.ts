@@ -1,7 +1,6 @@
-import type { Type } from '@nestjs/common';
 import { EventBus, EventBusModule, EventPublisher, OnEvent } from '../../lib/index.js';
 import { trackStorage } from '../harness.js';
-import { bootNest, bootstrapProviders, decorateMethod, listenerClass } from './nest-helpers.js';
+import { bootNest, bootstrapProviders, decorateMethod, listenerProviders } from './nest-helpers.js';
 import type { ListenerSpec, SubscriptionHost, System, SystemInstance } from './types.js';
 
 /** nestjs-event-bus: a real Nest application context, `@OnEvent` providers, the injected EventPublisher. */
@@ -14,20 +13,7 @@ export const thisLibrary: System = {
   subscribeNote: 'EventBus.on(name, fn)',
 
   async create(spec: ListenerSpec): Promise<SystemInstance> {
-    const providers: Type[] = [];
-    let n = 0;
-    for (const name of spec.names) {
-      for (let k = 0; k < spec.perName; k++) {
-        const C = listenerClass(`Listener${n++}`, spec.kind, spec.onEvent);
-        decorateMethod(C, 'handle', OnEvent(name));
-        providers.push(C);
-      }
-    }
-    if (spec.pattern !== undefined) {
-      const C = listenerClass('PatternListener', spec.kind, spec.onEvent);
-      decorateMethod(C, 'handle', OnEvent(spec.pattern));
-      providers.push(C);
-    }
+    const providers = listenerProviders(spec, (event) => OnEvent(event));
     const app = await bootNest([EventBusModule.forRoot({ logger: false })], providers);
     const publisher = app.get(EventPublisher);
     const bus = app.get(EventBus);
