@@ -97,11 +97,6 @@ export class HandlerRegistry {
     return this.classesByName.get(name);
   }
 
-  /** Whether an event published under `name` would reach a handler here. */
-  hasHandlersFor(name: EventName): boolean {
-    return this.resolve(name, undefined).length !== 0;
-  }
-
   /** String names and patterns subscribed to (class subscriptions under their event names). */
   subscribedNames(): string[] {
     const names = new Set<string>();

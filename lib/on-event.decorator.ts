@@ -1,6 +1,5 @@
 import { ON_EVENT_METADATA, ON_EVENT_METHODS_METADATA } from './constants.js';
-import type { EventEnvelope } from './event-envelope.js';
-import type { EventKey } from './event-map.js';
+import type { EventHandlerMethod, EventKey } from './event-map.js';
 import { selectorProblem, type EventClass, type EventSelector } from './event-name.js';
 import { InvalidHandlerError } from './errors.js';
 import type { HandlerOptions } from './interfaces/handler-options.interface.js';
@@ -68,7 +67,7 @@ function validateOptions(options: HandlerOptions, where: string): void {
  */
 export function createOnEvent<TEvents extends object>() {
   return function OnTypedEvent<K extends EventKey<TEvents>>(event: K | readonly K[], options?: HandlerOptions<TEvents[K]>) {
-    return OnEvent(event, options as HandlerOptions) as <M extends (payload: TEvents[K], envelope: EventEnvelope<TEvents[K]>) => unknown>(
+    return OnEvent(event, options as HandlerOptions) as <M extends EventHandlerMethod<TEvents[K]>>(
       target: object,
       propertyKey: string | symbol,
       descriptor: TypedPropertyDescriptor<M>,
@@ -78,9 +77,7 @@ export function createOnEvent<TEvents extends object>() {
 
 /** A typed `@OnEvent(SomeClass)`: the handler must accept instances of that class. */
 export function OnEventClass<E extends EventClass>(eventClass: E | readonly E[], options?: HandlerOptions<InstanceType<E>>) {
-  return OnEvent(eventClass as EventSelector | readonly EventSelector[], options as HandlerOptions) as <
-    M extends (payload: InstanceType<E>, envelope: EventEnvelope<InstanceType<E>>) => unknown,
-  >(
+  return OnEvent(eventClass as EventSelector | readonly EventSelector[], options as HandlerOptions) as <M extends EventHandlerMethod<InstanceType<E>>>(
     target: object,
     propertyKey: string | symbol,
     descriptor: TypedPropertyDescriptor<M>,
