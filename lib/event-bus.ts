@@ -241,15 +241,10 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.started && this.dispatcher.queued !== 0) throw new EventBusNotReadyError('drain()');
     const idle = this.whenSettled();
     if (timeoutMs === undefined) return idle;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DrainTimeoutError(timeoutMs, this.unfinishedCount())), timeoutMs);
+    // `idle` never rejects: a rejection here is the timeout.
+    await withTimeout(idle, timeoutMs).catch(() => {
+      throw new DrainTimeoutError(timeoutMs, this.unfinishedCount());
     });
-    try {
-      await Promise.race([idle, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** True once start-up finished (handlers registered) and events are being delivered. */
