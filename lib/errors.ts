@@ -65,3 +65,27 @@ export class EventBusNotReadyError extends EventBusError {
     );
   }
 }
+
+/** `EventBusModule.forRoot()` / `forRootAsync()` options that cannot work: names every wrong option. */
+export class InvalidModuleOptionsError extends EventBusError {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `EventBusModule options are invalid: ${problems.join('; ')}. ` +
+        'Fix them where the options are built (forRoot({...}), or the forRootAsync factory: a value read from ' +
+        'configuration arrives as a string or undefined and needs Number(...) with a check, or ConfigService.getOrThrow).',
+    );
+  }
+}
+
+/** `EventBusModule` imported more than once in one application with different options. */
+export class DuplicateEventBusModuleError extends EventBusError {}
+
+/**
+ * A `publishAndWait` (or transport delivery) the bus gave up on: the application closed before the
+ * event could be delivered (never initialised, or the shutdown timeout passed).
+ */
+export class DeliveryAbandonedError extends EventBusError {
+  constructor(eventName: string, eventId: string, reason: string) {
+    super(`Event "${eventName}" (id ${eventId}) was not fully handled: ${reason}.`);
+  }
+}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EVENT_ENVELOPE } from './constants.js';
 import { EventBus } from './event-bus.js';
+import { eventBusProvider } from './event-bus.provider.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableEventBusModule, OPTIONS_TYPE } from './event-bus.module-definition.js';
 import { eventEnvelopeProvider } from './event-envelope.provider.js';
 import { EventPublisher } from './event-publisher.js';
@@ -14,7 +15,7 @@ import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordina
  */
 @Module({
   imports: [DiscoveryModule, EventBusShutdownModule],
-  providers: [EventBus, EventPublisher, HandlerExplorer, eventEnvelopeProvider],
+  providers: [eventBusProvider, EventPublisher, HandlerExplorer, eventEnvelopeProvider],
   exports: [EventBus, EventPublisher, EVENT_ENVELOPE],
 })
 export class EventBusModule extends ConfigurableEventBusModule {

@@ -47,7 +47,14 @@ export function assertPublishableName(name: unknown): asserts name is EventName 
       `"${name}" is a pattern, not an event name: patterns are for @OnEvent and ofEvent(); publish a concrete name.`,
     );
   }
+  if (name.charCodeAt(0) === DOT || name.charCodeAt(name.length - 1) === DOT || name.includes('..')) {
+    throw new InvalidEventError(
+      `"${name}" has an empty segment: event names are dot-separated segments, none empty (e.g. "order.created").`,
+    );
+  }
 }
+
+const DOT = 46;
 
 /** Checks what `@OnEvent` / `on()` subscribe to; returns why it is wrong, or undefined. */
 export function selectorProblem(selector: unknown): string | undefined {
@@ -58,13 +65,25 @@ export function selectorProblem(selector: unknown): string | undefined {
   }
   if (selector.trim().length === 0) return 'the event name is empty';
   try {
-    if (isPattern(selector) && selector.split('.').some((s) => s.length === 0)) {
-      return `"${selector}" has an empty segment`;
-    }
+    isPattern(selector);
   } catch (error) {
     return (error as Error).message;
   }
+  if (selector.split('.').some((s) => s.length === 0)) return `"${selector}" has an empty segment`;
   return undefined;
+}
+
+/**
+ * The one class-matching rule, for handlers, `ofEvent` and `waitFor` alike: `value instanceof eventClass`
+ * by the prototype chain (a payload's `constructor` property is not consulted).
+ */
+export function isInstanceOfClass(value: unknown, eventClass: EventClass): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const target = eventClass.prototype as object | undefined;
+  for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (proto === target) return true;
+  }
+  return false;
 }
 
 /** Compiles a pattern into a predicate over event names: '*' = one segment, '**' = one or more. */

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
 import { ON_EVENT_METADATA, ON_EVENT_METHODS_METADATA } from './constants.js';
 import { EventBus } from './event-bus.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
@@ -26,9 +26,19 @@ export class HandlerExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
     private readonly bus: EventBus,
-  ) {}
+    modules: ModulesContainer,
+  ) {
+    // Nest initialises global modules first, in import order: a user's @Global() module whose
+    // onModuleInit awaits publishAndWait would wait for handlers not registered yet (a deadlock). Every
+    // instance exists before the first lifecycle hook, so discovery can always run first.
+    for (const moduleRef of modules.values()) {
+      if (moduleRef.providers.has(HandlerExplorer)) moduleRef.distance = Infinity;
+    }
+  }
 
   onModuleInit(): void {
+    // Several imports of the module share one bus (see event-bus.provider.ts): discover once.
+    if (this.bus.hasRegisteredHandlers) return;
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()] as unknown as DiscoveredWrapper[];
     const seenInstances = new Set<object>();
     for (const wrapper of wrappers) this.explore(wrapper, seenInstances);

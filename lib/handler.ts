@@ -1,6 +1,5 @@
 import type { EventEnvelope } from './event-envelope.js';
 import type { EventSelector } from './event-name.js';
-import { FifoQueue } from './fifo-queue.js';
 import type { HandlerOptions, HandlerPolicy } from './interfaces/handler-options.interface.js';
 import type { RetryPolicy } from './interfaces/retry-policy.interface.js';
 
@@ -10,35 +9,24 @@ export type InstanceResolver = (envelope: EventEnvelope) => Promise<object>;
 /** How one attempt calls user code: `instance` is undefined for `on()` listeners. */
 export type HandlerInvoker = (instance: any, payload: unknown, envelope: EventEnvelope) => unknown;
 
-/** A run waiting for a free concurrency slot. */
-export interface WaitingRun {
-  envelope: EventEnvelope;
-  tracker: DeliveryTrackerLike | undefined;
-}
-
-export interface DeliveryTrackerLike {
-  readonly redeliverable: boolean;
-  settle(handler: string, ok: boolean, error?: unknown): void;
-  skip(): void;
-}
-
 /**
- * A registered handler at run time: what to call, its resolved policies, and its concurrency state.
- * One `@OnEvent` decorator (or one `on()` listener) is one Handler, whatever number of events it lists.
+ * One registration, as data: what to call and the policies that apply to it (module defaults and a
+ * named policy already merged in). One `@OnEvent` decorator (or one `on()` listener) is one Handler,
+ * whatever number of events it lists. Run-time state (slots, waiting runs, retries) lives in dispatch/.
  */
 export class Handler {
-  /** Runs started and not yet finished (a run keeps its slot through its retries). */
-  inFlight = 0;
-  /** Set while this handler's waiting runs are being started, to avoid recursing through them. */
-  startingWaiting = false;
   /** For an `on()` listener: the one event it was added for (set semantics of on/off). */
   selector: EventSelector | undefined = undefined;
-  /** Runs waiting for a free slot; created on first need (most handlers never wait). */
-  waiting: FifoQueue<WaitingRun> | undefined = undefined;
+  /** Set by `off()`: runs not started yet are dropped. */
+  removed = false;
 
+  readonly retry: RetryPolicy | undefined;
+  /** Max runs in flight; Infinity = no limit. */
   readonly concurrency: number;
   readonly priority: number;
   readonly filter: HandlerOptions['filter'];
+  /** Total tries, the first included. */
+  readonly attempts: number;
 
   constructor(
     /** `'Class.method'` or the listener's name. */
@@ -58,21 +46,10 @@ export class Handler {
     readonly sequence: number,
   ) {
     this.retry = options.retry ?? defaults.retry;
-    const concurrency = options.concurrency ?? defaults.concurrency;
-    this.concurrency = concurrency === undefined || concurrency <= 0 ? Infinity : Math.floor(concurrency);
+    this.concurrency = options.concurrency ?? defaults.concurrency ?? Infinity;
     this.priority = options.priority ?? defaults.priority ?? 0;
     this.filter = options.filter;
-  }
-
-  readonly retry: RetryPolicy | undefined;
-
-  /** Total tries, the first included. */
-  get attempts(): number {
-    return Math.max(1, Math.floor(this.retry?.attempts ?? 1));
-  }
-
-  waitingRuns(): FifoQueue<WaitingRun> {
-    return (this.waiting ??= new FifoQueue<WaitingRun>());
+    this.attempts = this.retry?.attempts ?? 1;
   }
 
   /** Delay before attempt `nextAttempt` (2, 3, ...). */

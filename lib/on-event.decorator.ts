@@ -3,6 +3,7 @@ import type { EventHandlerMethod, EventKey } from './event-map.js';
 import { selectorProblem, type EventClass, type EventSelector } from './event-name.js';
 import { InvalidHandlerError } from './errors.js';
 import type { HandlerOptions } from './interfaces/handler-options.interface.js';
+import { handlerOptionsProblems } from './options/handler-options-rules.js';
 
 /** What one `@OnEvent` decorator records. */
 export interface OnEventMetadata {
@@ -40,22 +41,8 @@ export function OnEvent(event: EventSelector | readonly EventSelector[], options
 }
 
 function validateOptions(options: HandlerOptions, where: string): void {
-  const retry = options.retry;
-  if (retry !== undefined && !(Number.isInteger(retry.attempts) && retry.attempts >= 1)) {
-    throw new InvalidHandlerError(`@OnEvent on ${where}: retry.attempts must be a whole number >= 1 (it counts the first try).`);
-  }
-  if (retry?.backoff !== undefined && !(retry.backoff.initialDelayMs >= 0)) {
-    throw new InvalidHandlerError(`@OnEvent on ${where}: retry.backoff.initialDelayMs must be >= 0.`);
-  }
-  if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
-    throw new InvalidHandlerError(`@OnEvent on ${where}: concurrency must be a whole number >= 1.`);
-  }
-  if (options.policy !== undefined && (typeof options.policy !== 'string' || options.policy.length === 0)) {
-    throw new InvalidHandlerError(`@OnEvent on ${where}: policy must be the name of an entry of EventBusModule's policies option.`);
-  }
-  if (options.filter !== undefined && typeof options.filter !== 'function') {
-    throw new InvalidHandlerError(`@OnEvent on ${where}: filter must be a function (payload, envelope) => boolean.`);
-  }
+  const problems = handlerOptionsProblems(options);
+  if (problems.length !== 0) throw new InvalidHandlerError(`@OnEvent on ${where}: ${problems.join('; ')}.`);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../event-envelope.js';
 import { EventBus } from '../event-bus.js';
 import type { EventClass, EventSelector } from '../event-name.js';
 import { envelopeMatcher } from '../event-selector-matcher.js';
+import { startTimer } from '../timers.js';
 import { DrainTimeoutError, EventBusNotReadyError } from '../errors.js';
 import type { UntypedEvents } from '../event-map.js';
 import type { HandlerFailure } from '../interfaces/handler-failure.interface.js';
@@ -164,7 +165,7 @@ export class EventRecorder<TEvents extends object = UntypedEvents> {
     const label = eventLabel(selector);
 
     return new Promise<Found>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancelTimer = (): void => undefined;
       let done = false;
       // Subscribed before the history is searched and the bus probed, so nothing slips in between.
       const subscription = this.recorded$.subscribe((envelope) => check(envelope));
@@ -172,7 +173,7 @@ export class EventRecorder<TEvents extends object = UntypedEvents> {
         if (done) return;
         done = true;
         subscription.unsubscribe();
-        clearTimeout(timer);
+        cancelTimer();
         settle();
       };
       const check = (envelope: EventEnvelope): boolean => {
@@ -190,15 +191,12 @@ export class EventRecorder<TEvents extends object = UntypedEvents> {
       for (const envelope of this.events) if (check(envelope) || done) return;
 
       // Events published before init() stay queued: waiting would hang, so say what to call instead.
-      this.bus.drain().catch((error: unknown) => {
-        if (error instanceof EventBusNotReadyError) finish(() => reject(new EventBusNotReadyError(`recorder.waitFor(${label})`)));
+      const notReady = this.bus.notReadyError(`recorder.waitFor(${label})`);
+      if (notReady !== undefined) return finish(() => reject(notReady));
+      cancelTimer = startTimer(timeoutMs, () => {
+        const rejected = this.events.filter(matchesSelector).length;
+        finish(() => reject(new EventNotPublishedError(label, this.events, timeoutMs, where === undefined ? 0 : rejected)));
       });
-      if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          const rejected = this.events.filter(matchesSelector).length;
-          finish(() => reject(new EventNotPublishedError(label, this.events, timeoutMs, where === undefined ? 0 : rejected)));
-        }, timeoutMs);
-      }
     });
   }
 

@@ -481,7 +481,7 @@ describe('after app.close()', () => {
     closing.events.publish('enable.context');
     await closing.bus.drain();
     // Internal on purpose: Node exposes no public way to ask whether an AsyncLocalStorage is enabled.
-    const context = (closing.bus as unknown as { dispatcher: { context: { enabled?: boolean } } }).dispatcher.context;
+    const context = (closing.bus as unknown as { dispatcher: { context: { storage: { enabled?: boolean } } } }).dispatcher.context.storage;
     await closing.close();
     expect(context.enabled).toBe(false);
   });

@@ -95,7 +95,7 @@ describe('envelopes', () => {
     expect(seen.get('sync')!.causationId).toBe(root.id);
     expect(seen.get('sync')!.correlationId).toBe(root.id);
     expect(seen.get('async')!.causationId).toBeUndefined();
-    expect((app.bus as unknown as { dispatcher: { context: unknown } }).dispatcher.context).toBeUndefined();
+    expect((app.bus as unknown as { dispatcher: { context: { storage: unknown } } }).dispatcher.context.storage).toBeUndefined();
   });
 
   it('counts attempts per handler on retries, with the same id', async () => {

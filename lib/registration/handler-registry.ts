@@ -1,7 +1,7 @@
-import type { EventName } from './event-envelope.js';
-import { compilePattern, describeEventName, eventNameOfClass, isPattern, type EventClass, type EventSelector } from './event-name.js';
-import type { Handler } from './handler.js';
-import type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
+import type { EventName } from '../event-envelope.js';
+import { compilePattern, describeEventName, eventNameOfClass, isPattern, type EventClass, type EventSelector } from '../event-name.js';
+import type { Handler } from '../handler.js';
+import type { RegisteredHandler } from '../interfaces/registered-handler.interface.js';
 
 interface PatternSubscription {
   pattern: string;
@@ -10,8 +10,8 @@ interface PatternSubscription {
 }
 
 const NO_HANDLERS: readonly Handler[] = Object.freeze([]);
-/** Distinct names whose resolved handler lists are cached; past it the cache starts over. */
-const MAX_CACHED_NAMES = 10_000;
+/** Resolved handler lists kept per cache (by name; by class and name); past it the cache starts over. */
+const MAX_CACHED_LISTS = 10_000;
 
 /**
  * Who handles what. Subscriptions are indexed by exact name, by event class, and as a short list of
@@ -22,13 +22,17 @@ export class HandlerRegistry {
   /** A name's (or class's) handlers: the Handler itself for the usual one, an array past that. */
   private readonly byName = new Map<EventName, Handler | Handler[]>();
   private readonly byClass = new Map<EventClass, Handler | Handler[]>();
+  /** The same subscriptions keyed by `Class.prototype`: matching walks the payload's prototype chain. */
+  private readonly byPrototype = new Map<object, Handler | Handler[]>();
   private readonly patterns: PatternSubscription[] = [];
   /** Every subscription in registration order, as two parallel arrays (no object per subscription). */
   private readonly allSelectors: EventSelector[] = [];
   private readonly allHandlers: Handler[] = [];
 
   private readonly resolvedByName = new Map<EventName, readonly Handler[]>();
-  private readonly resolvedByClass = new Map<Function, Map<EventName, readonly Handler[]>>();
+  /** By the payload's prototype, then by name. */
+  private readonly resolvedByClass = new Map<object, Map<EventName, readonly Handler[]>>();
+  private resolvedByClassCount = 0;
   private readonly classNames = new Map<Function, string>();
   /** Event classes by published name, for reviving events received from a transport (rebuilt on change). */
   private classesByName: Map<string, EventClass> | undefined;
@@ -36,6 +40,7 @@ export class HandlerRegistry {
   add(selector: EventSelector, handler: Handler): void {
     if (typeof selector === 'function') {
       push(this.byClass, selector, handler);
+      push(this.byPrototype, selector.prototype as object, handler);
     } else if (typeof selector === 'string' && isPattern(selector)) {
       this.patterns.push({ pattern: selector, matches: compilePattern(selector), handler });
     } else {
@@ -48,8 +53,10 @@ export class HandlerRegistry {
 
   /** Removes the subscription of `handler` to `selector`. */
   remove(handler: Handler, selector: EventSelector): void {
-    if (typeof selector === 'function') pull(this.byClass, selector, handler);
-    else if (typeof selector === 'string' && isPattern(selector)) {
+    if (typeof selector === 'function') {
+      pull(this.byClass, selector, handler);
+      pull(this.byPrototype, selector.prototype as object, handler);
+    } else if (typeof selector === 'string' && isPattern(selector)) {
       const index = this.patterns.findIndex((p) => p.handler === handler && p.pattern === selector);
       if (index !== -1) this.patterns.splice(index, 1);
     } else pull(this.byName, selector, handler);
@@ -65,14 +72,14 @@ export class HandlerRegistry {
 
   /** The handlers of an event, highest priority first, each once. */
   resolve(name: EventName, payload: unknown): readonly Handler[] {
-    if (this.byClass.size !== 0 && typeof payload === 'object' && payload !== null) {
-      const ctor = (payload as object).constructor;
-      if (ctor !== Object && ctor !== undefined && typeof ctor === 'function') return this.resolveForClass(ctor, name);
+    if (this.byPrototype.size !== 0 && typeof payload === 'object' && payload !== null) {
+      const proto = prototypeOf(payload);
+      if (proto !== Object.prototype && proto !== null) return this.resolveForPrototype(proto, name);
     }
     let handlers = this.resolvedByName.get(name);
     if (handlers === undefined) {
-      handlers = this.collect(name, undefined);
-      if (this.resolvedByName.size >= MAX_CACHED_NAMES) this.resolvedByName.clear();
+      handlers = this.collect(name, null);
+      if (this.resolvedByName.size >= MAX_CACHED_LISTS) this.resolvedByName.clear();
       this.resolvedByName.set(name, handlers);
     }
     return handlers;
@@ -127,21 +134,27 @@ export class HandlerRegistry {
     return [...new Set(this.allHandlers)];
   }
 
-  private resolveForClass(ctor: Function, name: EventName): readonly Handler[] {
-    let byName = this.resolvedByClass.get(ctor);
+  private resolveForPrototype(proto: object, name: EventName): readonly Handler[] {
+    let byName = this.resolvedByClass.get(proto);
+    let handlers = byName?.get(name);
+    if (handlers !== undefined) return handlers;
+    handlers = this.collect(name, proto);
+    // Bounded like the by-name cache: class instances published under many distinct names must not grow it.
+    if (this.resolvedByClassCount >= MAX_CACHED_LISTS) {
+      this.resolvedByClass.clear();
+      this.resolvedByClassCount = 0;
+      byName = undefined;
+    }
     if (byName === undefined) {
       byName = new Map();
-      this.resolvedByClass.set(ctor, byName);
+      this.resolvedByClass.set(proto, byName);
     }
-    let handlers = byName.get(name);
-    if (handlers === undefined) {
-      handlers = this.collect(name, ctor);
-      byName.set(name, handlers);
-    }
+    byName.set(name, handlers);
+    this.resolvedByClassCount++;
     return handlers;
   }
 
-  private collect(name: EventName, ctor: Function | undefined): readonly Handler[] {
+  private collect(name: EventName, proto: object | null): readonly Handler[] {
     const found: Handler[] = [];
     const add = (entry: Handler | Handler[] | undefined) => {
       if (entry === undefined) return;
@@ -150,10 +163,8 @@ export class HandlerRegistry {
     };
     add(this.byName.get(name));
     for (const p of this.patterns) if (p.matches(name)) found.push(p.handler);
-    // instanceof semantics: every class on the payload's prototype chain.
-    for (let proto = ctor?.prototype; proto != null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-      add(this.byClass.get(proto.constructor));
-    }
+    // instanceof semantics: every prototype on the payload's chain.
+    for (let p = proto; p !== null && p !== Object.prototype; p = prototypeOf(p)) add(this.byPrototype.get(p));
     if (found.length === 0) return NO_HANDLERS;
     found.sort((a, b) => b.priority - a.priority || a.sequence - b.sequence);
     const seen = new Set<object>();
@@ -163,7 +174,17 @@ export class HandlerRegistry {
   private invalidate(): void {
     this.resolvedByName.clear();
     this.resolvedByClass.clear();
+    this.resolvedByClassCount = 0;
     this.classesByName = undefined;
+  }
+}
+
+/** A proxy's getPrototypeOf trap may throw: such a payload matches no class (it must not break dispatch). */
+function prototypeOf(value: object): object | null {
+  try {
+    return Object.getPrototypeOf(value) as object | null;
+  } catch {
+    return null;
   }
 }
 

@@ -1,0 +1,59 @@
+import type { EventEnvelope } from '../event-envelope.js';
+import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
+
+/**
+ * One event's way through its handlers, when somebody needs to know when it is over: a caller of
+ * `publishAndWait`, a transport waiting to acknowledge, or the `maxQueued` bound. Counts the runs still
+ * to settle and builds the DeliveryReport. (Plain `publish()` with no bound has no Delivery: the hot path.)
+ */
+export class Delivery {
+  /** Runs still to settle; -1 until dispatch said how many handlers there are. */
+  private remaining = -1;
+  private done = false;
+  readonly report: DeliveryReport;
+
+  constructor(
+    readonly envelope: EventEnvelope,
+    /** Handlers (`'Class.method'`) already done with this event in an earlier delivery: not run again. */
+    readonly skipHandlers: ReadonlySet<string> | undefined,
+    /** A broker will deliver the event again if a handler fails: failures here are not dead letters yet. */
+    readonly redeliverable: boolean,
+    private readonly finished: (delivery: Delivery) => void,
+    private readonly resolve: ((report: DeliveryReport) => void) | undefined,
+    private readonly reject: ((error: unknown) => void) | undefined,
+  ) {
+    this.report = { envelope, handled: 0, failed: [] };
+  }
+
+  get isOver(): boolean {
+    return this.done;
+  }
+
+  /** Called at dispatch with the number of handler runs that will settle. */
+  expect(runs: number): void {
+    this.remaining = runs;
+    if (runs === 0) this.finish();
+  }
+
+  /** A run is over: `ok` true succeeded, false dead-lettered (or left to the broker), undefined filtered out or dropped. */
+  settle(handler: string, ok: boolean | undefined, error?: unknown): void {
+    if (ok === true) this.report.handled++;
+    else if (ok === false) this.report.failed.push({ handler, error });
+    if (--this.remaining === 0) this.finish();
+  }
+
+  /** The bus gave up on this event (shutdown): whoever waits learns why. */
+  abandon(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.finished(this);
+    this.reject?.(error);
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.finished(this);
+    this.resolve?.(this.report);
+  }
+}

@@ -1,0 +1,89 @@
+import { FifoQueue } from '../fifo-queue.js';
+
+/** Items dispatched per batch before the queue yields to the event loop. */
+export const BATCH_SIZE = 2048;
+
+/**
+ * The queue between `publish` and the handlers, and its scheduling rule:
+ * - never inside `publish`: the first batch runs as a microtask (low latency);
+ * - at most BATCH_SIZE items between two turns of the event loop, whoever adds them (the application,
+ *   handlers publishing follow-ups, `events$` subscribers, retries, runs resumed from a slot): past
+ *   that, the next batch waits for `setImmediate`, so timers and I/O keep running under a flood;
+ * - items added while a batch runs are picked up by that batch or the next one, never by a microtask
+ *   of their own (which would run before the event loop could turn).
+ */
+export class DispatchQueue<T> {
+  private readonly items = new FifoQueue<T>();
+  private running = false;
+  private scheduled = false;
+  private flushing = false;
+  /** Items dispatched since the event loop last turned (reset by a batch run from setImmediate). */
+  private sinceYield = 0;
+
+  constructor(
+    private readonly dispatch: (item: T) => void,
+    private readonly batchStarts: () => unknown,
+    private readonly batchEnds: (token: unknown) => void,
+    private readonly emptied: () => void,
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    if (!this.scheduled && !this.flushing && this.running) this.schedule();
+  }
+
+  /** Starts dispatching; what was queued before goes first, in order. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (this.items.length !== 0) this.schedule();
+  }
+
+  /** Stops for good: returns what was still queued. */
+  stop(): T[] {
+    this.running = false;
+    const left: T[] = [];
+    for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) left.push(item);
+    return left;
+  }
+
+  forEach(visit: (item: T) => void): void {
+    this.items.forEach(visit);
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    if (this.sinceYield < BATCH_SIZE) queueMicrotask(this.flush);
+    else setImmediate(this.flushAfterYield);
+  }
+
+  private readonly flushAfterYield = (): void => {
+    this.sinceYield = 0;
+    this.flush();
+  };
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (!this.running) return;
+    this.flushing = true;
+    const token = this.batchStarts();
+    try {
+      for (let budget = BATCH_SIZE; budget > 0 && this.running; budget--) {
+        const item = this.items.shift();
+        if (item === undefined) break;
+        this.sinceYield++;
+        this.dispatch(item);
+      }
+    } finally {
+      this.flushing = false;
+      this.batchEnds(token);
+    }
+    if (!this.running) return;
+    if (this.items.length !== 0) this.schedule();
+    else this.emptied();
+  };
+}
