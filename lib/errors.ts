@@ -32,11 +32,14 @@ export class BufferOverflowError extends EventBusError {
   }
 }
 
-/** More than `maxQueued` events waiting for dispatch: the event is refused, never dropped silently. */
+/**
+ * `maxQueued` accepted events are not finished yet (queued, waiting for or in their handlers, or not yet
+ * accepted by the transport's broker): the event is refused, never dropped silently.
+ */
 export class BackpressureError extends EventBusError {
   constructor(eventName: string, limit: number) {
     super(
-      `Cannot publish "${eventName}": ${limit} events are already queued (maxQueued). ` +
+      `Cannot publish "${eventName}": ${limit} accepted events are not finished yet (maxQueued). ` +
         'Slow the producer down (await publishAndWait or drain()), or raise maxQueued.',
     );
   }

@@ -28,6 +28,7 @@ import { startTimer, withTimeout } from './timers.js';
 import type { EventTransport } from './transport/event-transport.interface.js';
 import { OutboundSends } from './transport/outbound-sends.js';
 import { createTransportHost } from './transport/transport-host.js';
+import { TravelPolicy } from './transport/travel-policy.js';
 
 export type { EventListener } from './registration/listener-registrations.js';
 
@@ -54,6 +55,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly listeners: ListenerRegistrations;
   private readonly transport: EventTransport | undefined;
   private readonly sends: OutboundSends | undefined;
+  private readonly travel: TravelPolicy;
   private readonly lifecycle: BusShutdown;
   private handlersRegistered = false;
   private transportStarted: Promise<void> | undefined;
@@ -72,6 +74,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.dispatcher = new Dispatcher(this.registry, this.logger, options.asyncContext ?? true, maxQueued !== Infinity);
     this.transport = options.transport;
     this.sends = this.transport === undefined ? undefined : new OutboundSends(this.transport, this.logger);
+    this.travel = new TravelPolicy(options.travel);
     const sends = this.sends;
     const dispatcher = this.dispatcher;
     this.admission = new PublishAdmission(
@@ -106,8 +109,9 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   publish(event: object, options?: PublishOptions): EventEnvelope;
   publish(nameOrEvent: EventName | object, payloadOrOptions?: unknown, maybeOptions?: PublishOptions): EventEnvelope {
     const envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
-    if (this.sends !== undefined) this.sends.send(envelope);
-    else this.dispatcher.enqueue(envelope);
+    if (this.sends === undefined) this.dispatcher.enqueue(envelope);
+    else if (this.travel.travels(envelope)) this.send(envelope);
+    else this.enqueueLocal(envelope);
     return envelope;
   }
 
@@ -125,14 +129,35 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
       // prepare() throws synchronously for a payload the transport refuses.
-      if (this.sends !== undefined) sending = this.sends.send(envelope);
+      if (this.sends !== undefined && this.travel.travels(envelope)) sending = this.send(envelope);
     } catch (error) {
       return Promise.reject(error);
     }
     if (sending !== undefined) return sending.then(() => ({ envelope, handled: 0, failed: [] }));
     // Handlers are known once registration ran: waiting must not hang start-up until bootstrap.
     if (this.handlersRegistered) this.startDispatching();
-    return this.dispatcher.enqueueAndTrack(envelope);
+    const chain = this.dispatcher.chainOf(envelope.causationId);
+    if (chain === undefined) return this.dispatcher.enqueueAndTrack(envelope);
+    const handled = this.dispatcher.enqueueInChain(envelope, chain);
+    chain.hold(handled);
+    return handled;
+  }
+
+  /**
+   * A local event (not travelling) published with a transport: inside a consumed event's chain it is
+   * part of that chain, so what its handlers publish holds the consumed event's acknowledgement too.
+   */
+  private enqueueLocal(envelope: Envelope): void {
+    const chain = this.dispatcher.chainOf(envelope.causationId);
+    if (chain === undefined) this.dispatcher.enqueue(envelope);
+    else chain.hold(this.dispatcher.enqueueInChain(envelope, chain));
+  }
+
+  /** Hands an event to the transport; a follow-up of a consumed event holds that event's acknowledgement. */
+  private send(envelope: Envelope): Promise<void> {
+    const sending = this.sends!.send(envelope);
+    this.dispatcher.chainOf(envelope.causationId)?.hold(sending);
+    return sending;
   }
 
   private accept(nameOrEvent: EventName | object, payloadOrOptions: unknown, maybeOptions: PublishOptions | undefined): Envelope {

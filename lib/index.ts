@@ -26,4 +26,7 @@ export {
   DrainTimeoutError,
   WaitForTimeoutError,
   EventBusNotReadyError,
+  InvalidModuleOptionsError,
+  DuplicateEventBusModuleError,
+  DeliveryAbandonedError,
 } from './errors.js';

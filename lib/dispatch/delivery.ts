@@ -9,6 +9,8 @@ import type { DeliveryReport } from '../interfaces/delivery-report.interface.js'
 export class Delivery {
   /** Runs still to settle; -1 until dispatch said how many handlers there are. */
   private remaining = -1;
+  /** Follow-up work this delivery waits for besides its runs (sends of events its handlers published). */
+  private held = 0;
   private done = false;
   readonly report: DeliveryReport;
 
@@ -32,14 +34,30 @@ export class Delivery {
   /** Called at dispatch with the number of handler runs that will settle. */
   expect(runs: number): void {
     this.remaining = runs;
-    if (runs === 0) this.finish();
+    if (runs === 0 && this.held === 0) this.finish();
+  }
+
+  /**
+   * Makes the delivery wait for `work` too: a transport acknowledges a consumed event only once the
+   * events its handlers published were accepted by the broker. If `work` fails, the delivery fails
+   * (rejects), so the consumed event is not acknowledged and comes back.
+   */
+  hold(work: Promise<unknown>): void {
+    if (this.done) return;
+    this.held++;
+    work.then(
+      () => {
+        if (--this.held === 0 && this.remaining === 0) this.finish();
+      },
+      (error: unknown) => this.abandon(error),
+    );
   }
 
   /** A run is over: `ok` true succeeded, false dead-lettered (or left to the broker), undefined filtered out or dropped. */
   settle(handler: string, ok: boolean | undefined, error?: unknown): void {
     if (ok === true) this.report.handled++;
     else if (ok === false) this.report.failed.push({ handler, error });
-    if (--this.remaining === 0) this.finish();
+    if (--this.remaining === 0 && this.held === 0) this.finish();
   }
 
   /** The bus gave up on this event (shutdown): whoever waits learns why. */

@@ -43,8 +43,15 @@ export class Dispatcher implements RunOutcomeListener {
   /** Accepted events whose handlers have not all settled; kept only under a `maxQueued` bound. */
   private unfinished = 0;
   private stopped = false;
+  /**
+   * Deliveries received from a transport, by event id, while their handlers run: events published by
+   * those handlers are held by them (`chainOf`), so the consumed event is acknowledged only after its
+   * follow-ups were accepted by the broker (a crash right after the handlers returned loses nothing).
+   */
+  private readonly chains = new Map<string, Delivery>();
   private readonly deliveryFinished = (delivery: Delivery): void => {
     this.awaited.delete(delivery);
+    if (this.chains.size !== 0 && this.chains.get(delivery.envelope.id) === delivery) this.chains.delete(delivery.envelope.id);
     if (this.countsDeliveries) this.unfinished--;
   };
 
@@ -97,15 +104,35 @@ export class Dispatcher implements RunOutcomeListener {
     this.queue.push(new Delivery(envelope, undefined, false, this.deliveryFinished, undefined, undefined));
   }
 
-  /** Queues an event and resolves with its DeliveryReport once every handler settled. */
-  enqueueAndTrack(envelope: Envelope, skipHandlers?: ReadonlySet<string>, redeliverable = false): Promise<DeliveryReport> {
+  /**
+   * Queues an event and resolves with its DeliveryReport once every handler settled. A `consumed`
+   * event (from a transport) also waits for the follow-ups its handlers publish (see `chainOf`).
+   */
+  enqueueAndTrack(envelope: Envelope, skipHandlers?: ReadonlySet<string>, redeliverable = false, consumed = false): Promise<DeliveryReport> {
     return new Promise<DeliveryReport>((resolve, reject) => {
       const delivery = new Delivery(envelope, skipHandlers, redeliverable, this.deliveryFinished, resolve, reject);
       this.awaited.add(delivery);
+      if (consumed) this.chains.set(envelope.id, delivery);
       if (this.countsDeliveries) this.unfinished++;
       if (this.stopped) delivery.abandon(new DeliveryAbandonedError(describeEventName(envelope.name), envelope.id, 'the event bus has stopped'));
       else this.queue.push(delivery);
     });
+  }
+
+  /** Queues a local event published inside a consumed event's chain: its own follow-ups join that chain. */
+  enqueueInChain(envelope: Envelope, chain: Delivery): Promise<DeliveryReport> {
+    this.chains.set(envelope.id, chain);
+    const handled = this.enqueueAndTrack(envelope);
+    const leave = () => {
+      if (this.chains.get(envelope.id) === chain) this.chains.delete(envelope.id);
+    };
+    handled.then(leave, leave);
+    return handled;
+  }
+
+  /** The consumed delivery whose handlers published the event caused by `causationId`, while they run. */
+  chainOf(causationId: string | undefined): Delivery | undefined {
+    return causationId === undefined || this.chains.size === 0 ? undefined : this.chains.get(causationId);
   }
 
   /** Resolves when nothing is queued or running; `cancel` withdraws the wait (a drain that timed out). */

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import type { EventSelector } from '../event-name.js';
 import type { EventTransport } from '../transport/event-transport.interface.js';
 import type { HandlerPolicy } from './handler-options.interface.js';
 import type { RetryPolicy } from './retry-policy.interface.js';
@@ -25,6 +26,12 @@ export interface EventBusModuleOptions {
   asyncContext?: boolean;
   /** Carries events between processes. Default: in-process only. */
   transport?: EventTransport;
+  /**
+   * With a transport: which events travel through it (names, patterns like `'order.**'`, event
+   * classes). The others stay in this process: handled here only, with in-process latency, and
+   * `publishAndWait` waits for their local handlers. Default: every event travels.
+   */
+  travel?: readonly EventSelector[];
   /** Where the bus logs; false for silence. Default: Nest's Logger with context 'EventBus'. */
   logger?: LoggerService | false;
 }

@@ -1,10 +1,11 @@
 import { InvalidModuleOptionsError } from '../errors.js';
+import { selectorProblem } from '../event-name.js';
 import type { EventBusModuleOptions } from '../interfaces/event-bus-options.interface.js';
 import { isCount, isDelay, policyProblems, show } from './policy-rules.js';
 
 const KNOWN_OPTIONS = new Set([
   'retry', 'concurrency', 'policies', 'shutdownTimeoutMs', 'maxBufferedBeforeReady', 'maxQueued', 'asyncContext',
-  'transport', 'logger',
+  'transport', 'travel', 'logger',
 ]);
 
 /**
@@ -46,6 +47,16 @@ export function validateModuleOptions(options: EventBusModuleOptions): void {
   }
   if (options.transport !== undefined && !hasMethods(options.transport, ['prepare', 'send', 'start', 'close'])) {
     problems.push('transport must be an EventTransport (e.g. new NatsJetStreamTransport({...})) with prepare, send, start and close');
+  }
+  if (options.travel !== undefined) {
+    if (!Array.isArray(options.travel)) problems.push('travel must be an array of event names, patterns or event classes');
+    else if (options.transport === undefined) problems.push('travel lists the events that go through the transport, but no transport is set');
+    else {
+      options.travel.forEach((selector: unknown, i: number) => {
+        const problem = selectorProblem(selector);
+        if (problem !== undefined) problems.push(`travel[${i}]: ${problem}`);
+      });
+    }
   }
   if (problems.length !== 0) throw new InvalidModuleOptionsError(problems);
 }

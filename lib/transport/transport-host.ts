@@ -11,7 +11,7 @@ export function createTransportHost(registry: HandlerRegistry, dispatcher: Dispa
   return {
     logger,
     subscriptions: () => registry.subscribedNames(),
-    deliver: (envelope, options) => dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers, options?.lastDelivery === false),
+    deliver: (envelope, options) => dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers, options?.lastDelivery === false, true),
     settledHandlers: (envelope, report) => {
       const labels = registry.resolve(envelope.name, envelope.payload).map((h) => h.label);
       if (report.failed.length === 0) return labels;
