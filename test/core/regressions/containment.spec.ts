@@ -33,7 +33,7 @@ describe('issue 11 defect 2: a handler returning a thenable whose then() throws'
   });
 
   it('a thenable calling both of its callbacks settles its handler once: counted once, drain() still resolves', async () => {
-    app = await createApp({});
+    app = await createApp({}, { logger: false, shutdownTimeoutMs: 500 });
     app.bus.on('both', function both() {
       return {
         then(onFulfilled: (v: unknown) => void, onRejected: (e: unknown) => void) {
@@ -43,14 +43,14 @@ describe('issue 11 defect 2: a handler returning a thenable whose then() throws'
         },
       };
     });
-    const report = await outcomeWithin(app.events.publishAndWait('both'), 3000);
+    const report = await outcomeWithin(app.events.publishAndWait('both'), 1500);
     expect(report.state).toBe('resolved');
     if (report.state !== 'resolved') return;
     // One handler: exactly one outcome (the first callback wins, as for a promise).
     expect(report.value.handled + report.value.failed.length).toBe(1);
     expect(report.value.handled).toBe(1);
     app.events.publish('both');
-    expect((await outcomeWithin(app.bus.drain(), 3000)).state).toBe('resolved');
+    expect((await outcomeWithin(app.bus.drain(), 1500)).state).toBe('resolved');
   });
 });
 

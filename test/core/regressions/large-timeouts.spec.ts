@@ -10,15 +10,25 @@ import { sleep, track, turns } from '../support/outcome.js';
 const HUGE = [Infinity, 2 ** 31, 3e9];
 
 let app: TestApp | undefined;
+let release: (() => void)[] = [];
 afterEach(async () => {
+  for (const r of release) r();
+  release = [];
   await app?.close();
   app = undefined;
 });
 
+/** A handler's hold-up, released after the test whatever happened, so close() does not wait on it. */
+function blocked() {
+  const d = deferred();
+  release.push(() => d.resolve());
+  return d;
+}
+
 describe('issue 11 defect 7: large timeouts do not fire at once', () => {
   it.each(HUGE)('drain(%p) waits for the busy bus instead of timing out', async (timeoutMs) => {
     app = await createApp({});
-    const blocker = deferred();
+    const blocker = blocked();
     app.bus.on('busy', () => blocker.promise);
     app.events.publish('busy');
     await turns();
@@ -45,7 +55,7 @@ describe('issue 11 defect 7: large timeouts do not fire at once', () => {
   it('shutdownTimeoutMs: 3e9 waits for the running handler instead of giving up', async () => {
     const logger = new RecordingLogger();
     app = await createApp({}, { logger, shutdownTimeoutMs: 3e9 });
-    const blocker = deferred();
+    const blocker = blocked();
     const order: string[] = [];
     app.bus.on('long.job', async function longJob() {
       await blocker.promise;
@@ -65,7 +75,7 @@ describe('issue 11 defect 7: large timeouts do not fire at once', () => {
   it('the testing recorder: waitFor and settle with timeoutMs 3e9 keep waiting', async () => {
     app = await createApp({});
     const recorder = EventRecorder.attach(app.bus);
-    const blocker = deferred();
+    const blocker = blocked();
     app.bus.on('busy', () => blocker.promise);
     app.events.publish('busy');
     await turns();

@@ -37,15 +37,15 @@ class HealthyListener {
 }
 
 scenario(async () => {
-  const app = await createApp({ providers: [OddListener, HealthyListener] });
+  const app = await createApp({ providers: [OddListener, HealthyListener] }, { logger: false, shutdownTimeoutMs: 500 });
   const failures: string[] = [];
   app.bus.errors$.subscribe((f) => failures.push(`${String(f.envelope.name)} ${f.handler}`));
   const reports: Record<string, unknown> = {};
   for (const name of ['odd.then-throws', 'odd.then-getter-throws']) {
-    const outcome = await outcomeWithin(app.events.publishAndWait(name), 3000);
+    const outcome = await outcomeWithin(app.events.publishAndWait(name), 1500);
     reports[name] = outcome.state === 'resolved' ? { handled: outcome.value.handled, failed: outcome.value.failed.map((f) => f.handler) } : outcome.state;
   }
-  const drained = (await outcomeWithin(app.bus.drain(), 3000)).state;
-  const closed = (await outcomeWithin(app.close(), 5000)).state;
+  const drained = (await outcomeWithin(app.bus.drain(), 1500)).state;
+  const closed = (await outcomeWithin(app.close(), 2000)).state;
   return { reports, drained, closed, healthySeen: app.get(HealthyListener).seen, failures };
 });

@@ -5,7 +5,7 @@ import { createApp } from '../../../support/create-app.js';
 import { outcomeWithin } from '../../support/outcome.js';
 
 scenario(async () => {
-  const app = await createApp({});
+  const app = await createApp({}, { logger: false, shutdownTimeoutMs: 500 });
   const seen: string[] = [];
   app.bus.events$.subscribe(() => {
     throw new Error('events$ subscriber exploded');
@@ -24,9 +24,9 @@ scenario(async () => {
   });
   app.events.publish('job', 1);
   app.events.publish('job', 2);
-  const drained = (await outcomeWithin(app.bus.drain(), 3000)).state;
+  const drained = (await outcomeWithin(app.bus.drain(), 1500)).state;
   // A rethrow scheduled with setTimeout(0) surfaces within a few macrotasks.
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-  const closed = (await outcomeWithin(app.close(), 5000)).state;
+  const closed = (await outcomeWithin(app.close(), 2000)).state;
   return { drained, closed, seen };
 });
