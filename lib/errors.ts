@@ -12,12 +12,14 @@ export class InvalidEventError extends EventBusError {}
 /** An `@OnEvent` decorator used in a way that cannot work. Names the class and method. */
 export class InvalidHandlerError extends EventBusError {}
 
-/** `publish` after `app.close()` began. */
+/** `publish` after `app.close()` began; a `waitFor` still waiting when the bus shut down. */
 export class EventBusClosedError extends EventBusError {
-  constructor(eventName: string) {
+  constructor(eventName: string, action: 'publish' | 'waitFor' = 'publish') {
     super(
-      `Cannot publish "${eventName}": the event bus is shutting down. ` +
-        'Publish before app.close(), or from a handler that is still running.',
+      action === 'publish'
+        ? `Cannot publish "${eventName}": the event bus is shutting down. ` +
+            'Publish before app.close(), or from a handler that is still running.'
+        : `waitFor(${eventName}) can no longer be satisfied: the event bus has shut down (app.close()) before a matching event.`,
     );
   }
 }

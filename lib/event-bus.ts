@@ -10,7 +10,7 @@ import type { Envelope, EventEnvelope, EventName } from './event-envelope.js';
 import { EventIdGenerator } from './event-id.js';
 import { describeEventName, type EventSelector } from './event-name.js';
 import { envelopeMatcher } from './event-selector-matcher.js';
-import { DrainTimeoutError, EventBusNotReadyError, InvalidEventError, WaitForTimeoutError } from './errors.js';
+import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError, InvalidEventError, WaitForTimeoutError } from './errors.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
 import type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
@@ -58,6 +58,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly travel: TravelPolicy;
   private readonly lifecycle: BusShutdown;
   private handlersRegistered = false;
+  /** `waitFor` calls still waiting: rejected once the bus shut down. */
+  private readonly pendingWaits = new Set<() => void>();
   private transportStarted: Promise<void> | undefined;
 
   /** Every event of this process, emitted at dispatch (never inside `publish`). */
@@ -196,7 +198,13 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
       throw new InvalidEventError(`waitFor(): timeoutMs must be a number of ms >= 0 (or Infinity), got ${String(timeoutMs)}.`);
     }
+    if (this.admission.stopped) return Promise.reject(new EventBusClosedError(describeEventName(selector), 'waitFor'));
     return new Promise<EventEnvelope<T>>((resolve, reject) => {
+      const abandon = (): void => {
+        finish();
+        reject(new EventBusClosedError(describeEventName(selector), 'waitFor'));
+      };
+      this.pendingWaits.add(abandon);
       const subscription = this.dispatcher.events$.subscribe((envelope) => {
         let found: boolean;
         try {
@@ -210,12 +218,13 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
         resolve(envelope as EventEnvelope<T>);
       });
       const cancelTimer = startTimer(timeoutMs, () => {
-        subscription.unsubscribe();
+        finish();
         reject(new WaitForTimeoutError(describeEventName(selector), timeoutMs));
       });
       const finish = () => {
         subscription.unsubscribe();
         cancelTimer();
+        this.pendingWaits.delete(abandon);
       };
     });
   }
@@ -301,7 +310,10 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
    * (retries included) and logs what it could not finish. Idempotent.
    */
   shutdown(): Promise<void> {
-    return this.lifecycle.shutdown();
+    return this.lifecycle.shutdown().then(() => {
+      // No event will be dispatched any more: waits for one settle now.
+      for (const abandon of [...this.pendingWaits]) abandon();
+    });
   }
 
   private startDispatching(): void {

@@ -1,12 +1,16 @@
+import { performance } from 'node:perf_hooks';
 import { FifoQueue } from '../fifo-queue.js';
 
 /** Items dispatched per batch before the queue yields to the event loop. */
 export const BATCH_SIZE = 2048;
+/** A batch also yields once it ran this long (checked every CLOCK_EVERY items): slow handlers, busy machine. */
+const MAX_BATCH_MS = 4;
+const CLOCK_EVERY = 128;
 
 /**
  * The queue between `publish` and the handlers, and its scheduling rule:
  * - never inside `publish`: the first batch runs as a microtask (low latency);
- * - at most BATCH_SIZE items between two turns of the event loop, whoever adds them (the application,
+ * - at most BATCH_SIZE items (or about MAX_BATCH_MS of work) between two turns of the event loop, whoever adds them (the application,
  *   handlers publishing follow-ups, `events$` subscribers, retries, runs resumed from a slot): past
  *   that, the next batch waits for `setImmediate`, so timers and I/O keep running under a flood;
  * - items added while a batch runs are picked up by that batch or the next one, never by a microtask
@@ -72,11 +76,16 @@ export class DispatchQueue<T> {
     this.flushing = true;
     const token = this.batchStarts();
     try {
+      const started = performance.now();
       for (let budget = BATCH_SIZE; budget > 0 && this.running; budget--) {
         const item = this.items.shift();
         if (item === undefined) break;
         this.sinceYield++;
         this.dispatch(item);
+        if ((budget & (CLOCK_EVERY - 1)) === 0 && performance.now() - started > MAX_BATCH_MS) {
+          this.sinceYield = BATCH_SIZE; // the next batch waits for the event loop
+          break;
+        }
       }
     } finally {
       this.flushing = false;

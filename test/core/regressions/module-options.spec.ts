@@ -13,11 +13,17 @@ class PolicyUser {
   handle() {}
 }
 
+/** Start-up as a whole: the bus checks its options when it is created (compile), before init(). */
 async function startWith(options: EventBusModuleOptions, async = false): Promise<unknown> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [async ? EventBusModule.forRootAsync({ useFactory: () => options }) : EventBusModule.forRoot(options)],
-    providers: [PolicyUser],
-  }).compile();
+  let moduleRef;
+  try {
+    moduleRef = await Test.createTestingModule({
+      imports: [async ? EventBusModule.forRootAsync({ useFactory: () => options }) : EventBusModule.forRoot(options)],
+      providers: [PolicyUser],
+    }).compile();
+  } catch (error) {
+    return error;
+  }
   const app = moduleRef.createNestApplication({ logger: false });
   try {
     await app.init();
