@@ -6,11 +6,11 @@ import { DEFAULT_MAX_BUFFERED_BEFORE_READY, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '
 import { containedView } from './dispatch/contained-observable.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { MODULE_OPTIONS_TOKEN } from './event-bus.module-definition.js';
-import type { Envelope, EventEnvelope, EventName } from './event-envelope.js';
+import type { EventEnvelope, EventName } from './event-envelope.js';
 import { EventIdGenerator } from './event-id.js';
 import { describeEventName, type EventSelector } from './event-name.js';
 import { envelopeMatcher } from './event-selector-matcher.js';
-import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError, InvalidEventError, WaitForTimeoutError } from './errors.js';
+import { DrainTimeoutError, EventBusNotReadyError } from './errors.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
 import type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
@@ -19,12 +19,14 @@ import type { HandlerOptions } from './interfaces/handler-options.interface.js';
 import type { PublishOptions } from './interfaces/publish-options.interface.js';
 import type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
 import { validateModuleOptions } from './options/validate-module-options.js';
+import { EventWaits, type WaitForOptions } from './observing/event-waits.js';
 import { EnvelopeFactory } from './publishing/envelope-factory.js';
+import { EventRouter } from './publishing/event-router.js';
 import { PublishAdmission } from './publishing/publish-admission.js';
 import { HandlerFactory } from './registration/handler-factory.js';
 import { HandlerRegistry } from './registration/handler-registry.js';
 import { ListenerRegistrations, type EventListener } from './registration/listener-registrations.js';
-import { startTimer, withTimeout } from './timers.js';
+import { withTimeout } from './timers.js';
 import type { EventTransport } from './transport/event-transport.interface.js';
 import { OutboundSends } from './transport/outbound-sends.js';
 import { createTransportHost } from './transport/transport-host.js';
@@ -32,11 +34,7 @@ import { TravelPolicy } from './transport/travel-policy.js';
 
 export type { EventListener } from './registration/listener-registrations.js';
 
-export interface WaitForOptions {
-  filter?: (envelope: EventEnvelope) => boolean;
-  /** Default: no timeout (`Infinity`). */
-  timeoutMs?: number;
-}
+export type { WaitForOptions } from './observing/event-waits.js';
 
 /**
  * The event bus of one Nest application: publishing, run-time listeners, the RxJS views of the
@@ -49,17 +47,15 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly registry = new HandlerRegistry();
   private readonly ids = new EventIdGenerator();
   private readonly dispatcher: Dispatcher;
-  private readonly envelopes: EnvelopeFactory;
   private readonly admission: PublishAdmission;
+  private readonly router: EventRouter;
+  private readonly waits: EventWaits;
   private readonly handlerFactory: HandlerFactory;
   private readonly listeners: ListenerRegistrations;
   private readonly transport: EventTransport | undefined;
   private readonly sends: OutboundSends | undefined;
-  private readonly travel: TravelPolicy;
   private readonly lifecycle: BusShutdown;
   private handlersRegistered = false;
-  /** `waitFor` calls still waiting: rejected once the bus shut down. */
-  private readonly pendingWaits = new Set<() => void>();
   private transportStarted: Promise<void> | undefined;
 
   /** Every event of this process, emitted at dispatch (never inside `publish`). */
@@ -76,7 +72,6 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.dispatcher = new Dispatcher(this.registry, this.logger, options.asyncContext ?? true, maxQueued !== Infinity);
     this.transport = options.transport;
     this.sends = this.transport === undefined ? undefined : new OutboundSends(this.transport, this.logger);
-    this.travel = new TravelPolicy(options.travel);
     const sends = this.sends;
     const dispatcher = this.dispatcher;
     this.admission = new PublishAdmission(
@@ -94,7 +89,15 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       options.maxBufferedBeforeReady ?? DEFAULT_MAX_BUFFERED_BEFORE_READY,
       maxQueued,
     );
-    this.envelopes = new EnvelopeFactory(this.ids, this.registry);
+    this.router = new EventRouter(
+      new EnvelopeFactory(this.ids, this.registry),
+      this.admission,
+      this.dispatcher,
+      this.sends,
+      new TravelPolicy(options.travel),
+      () => this.handlersRegistered && this.startDispatching(),
+    );
+    this.waits = new EventWaits(this.dispatcher.events$);
     this.handlerFactory = new HandlerFactory(options);
     this.listeners = new ListenerRegistrations(this.registry, this.handlerFactory, (handler) => this.dispatcher.dropWaitingRuns(handler));
     this.lifecycle = new BusShutdown(this.dispatcher, this.admission, this.transport, this.sends, this.logger, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
@@ -110,11 +113,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   publish(name: EventName, payload?: unknown, options?: PublishOptions): EventEnvelope;
   publish(event: object, options?: PublishOptions): EventEnvelope;
   publish(nameOrEvent: EventName | object, payloadOrOptions?: unknown, maybeOptions?: PublishOptions): EventEnvelope {
-    const envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
-    if (this.sends === undefined) this.dispatcher.enqueue(envelope);
-    else if (this.travel.travels(envelope)) this.send(envelope);
-    else this.enqueueLocal(envelope);
-    return envelope;
+    return this.router.publish(nameOrEvent, payloadOrOptions, maybeOptions);
   }
 
   /**
@@ -126,47 +125,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   publishAndWait(name: EventName, payload?: unknown, options?: PublishOptions): Promise<DeliveryReport>;
   publishAndWait(event: object, options?: PublishOptions): Promise<DeliveryReport>;
   publishAndWait(nameOrEvent: EventName | object, payloadOrOptions?: unknown, maybeOptions?: PublishOptions): Promise<DeliveryReport> {
-    let envelope: Envelope;
-    let sending: Promise<void> | undefined;
-    try {
-      envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
-      // prepare() throws synchronously for a payload the transport refuses.
-      if (this.sends !== undefined && this.travel.travels(envelope)) sending = this.send(envelope);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (sending !== undefined) return sending.then(() => ({ envelope, handled: 0, failed: [] }));
-    // Handlers are known once registration ran: waiting must not hang start-up until bootstrap.
-    if (this.handlersRegistered) this.startDispatching();
-    const chain = this.dispatcher.chainOf(envelope.causationId);
-    if (chain === undefined) return this.dispatcher.enqueueAndTrack(envelope);
-    const handled = this.dispatcher.enqueueInChain(envelope, chain);
-    chain.hold(handled);
-    return handled;
-  }
-
-  /**
-   * A local event (not travelling) published with a transport: inside a consumed event's chain it is
-   * part of that chain, so what its handlers publish holds the consumed event's acknowledgement too.
-   */
-  private enqueueLocal(envelope: Envelope): void {
-    const chain = this.dispatcher.chainOf(envelope.causationId);
-    if (chain === undefined) this.dispatcher.enqueue(envelope);
-    else chain.hold(this.dispatcher.enqueueInChain(envelope, chain));
-  }
-
-  /** Hands an event to the transport; a follow-up of a consumed event holds that event's acknowledgement. */
-  private send(envelope: Envelope): Promise<void> {
-    const sending = this.sends!.send(envelope);
-    this.dispatcher.chainOf(envelope.causationId)?.hold(sending);
-    return sending;
-  }
-
-  private accept(nameOrEvent: EventName | object, payloadOrOptions: unknown, maybeOptions: PublishOptions | undefined): Envelope {
-    const parent = this.dispatcher.currentEnvelope();
-    const envelope = this.envelopes.create(nameOrEvent, payloadOrOptions, maybeOptions, parent);
-    this.admission.admit(envelope.name, parent);
-    return envelope;
+    return this.router.publishAndWait(nameOrEvent, payloadOrOptions, maybeOptions);
   }
 
   // ---------------------------------------------------------------- observing
@@ -191,42 +150,12 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.listeners.remove(selector, listener);
   }
 
-  /** Resolves with the next matching event; rejects with WaitForTimeoutError after `timeoutMs` (default: none). */
+  /**
+   * Resolves with the next matching event; rejects with WaitForTimeoutError after `timeoutMs` (default:
+   * none), and with EventBusClosedError if the bus shuts down first.
+   */
   waitFor<T = unknown>(selector: EventSelector, options: WaitForOptions = {}): Promise<EventEnvelope<T>> {
-    const matches = envelopeMatcher(selector);
-    const { filter, timeoutMs = Infinity } = options;
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-      throw new InvalidEventError(`waitFor(): timeoutMs must be a number of ms >= 0 (or Infinity), got ${String(timeoutMs)}.`);
-    }
-    if (this.admission.stopped) return Promise.reject(new EventBusClosedError(describeEventName(selector), 'waitFor'));
-    return new Promise<EventEnvelope<T>>((resolve, reject) => {
-      const abandon = (): void => {
-        finish();
-        reject(new EventBusClosedError(describeEventName(selector), 'waitFor'));
-      };
-      this.pendingWaits.add(abandon);
-      const subscription = this.dispatcher.events$.subscribe((envelope) => {
-        let found: boolean;
-        try {
-          found = matches(envelope) && (filter === undefined || filter(envelope));
-        } catch (error) {
-          finish();
-          return reject(error);
-        }
-        if (!found) return;
-        finish();
-        resolve(envelope as EventEnvelope<T>);
-      });
-      const cancelTimer = startTimer(timeoutMs, () => {
-        finish();
-        reject(new WaitForTimeoutError(describeEventName(selector), timeoutMs));
-      });
-      const finish = () => {
-        subscription.unsubscribe();
-        cancelTimer();
-        this.pendingWaits.delete(abandon);
-      };
-    });
+    return this.waits.waitFor<T>(selector, options);
   }
 
   /**
@@ -310,10 +239,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
    * (retries included) and logs what it could not finish. Idempotent.
    */
   shutdown(): Promise<void> {
-    return this.lifecycle.shutdown().then(() => {
-      // No event will be dispatched any more: waits for one settle now.
-      for (const abandon of [...this.pendingWaits]) abandon();
-    });
+    return this.lifecycle.shutdown().then(() => this.waits.close());
   }
 
   private startDispatching(): void {

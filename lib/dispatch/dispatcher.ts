@@ -7,6 +7,7 @@ import type { Handler } from '../handler.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { HandlerRegistry } from '../registration/handler-registry.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
+import { ConsumedChains } from './consumed-chains.js';
 import { Delivery } from './delivery.js';
 import { DispatchQueue } from './dispatch-queue.js';
 import { FailureReporter } from './failure-reporter.js';
@@ -43,15 +44,10 @@ export class Dispatcher implements RunOutcomeListener {
   /** Accepted events whose handlers have not all settled; kept only under a `maxQueued` bound. */
   private unfinished = 0;
   private stopped = false;
-  /**
-   * Deliveries received from a transport, by event id, while their handlers run: events published by
-   * those handlers are held by them (`chainOf`), so the consumed event is acknowledged only after its
-   * follow-ups were accepted by the broker (a crash right after the handlers returned loses nothing).
-   */
-  private readonly chains = new Map<string, Delivery>();
+  private readonly chains = new ConsumedChains();
   private readonly deliveryFinished = (delivery: Delivery): void => {
     this.awaited.delete(delivery);
-    if (this.chains.size !== 0 && this.chains.get(delivery.envelope.id) === delivery) this.chains.delete(delivery.envelope.id);
+    this.chains.leave(delivery.envelope.id, delivery);
     if (this.countsDeliveries) this.unfinished--;
   };
 
@@ -112,7 +108,7 @@ export class Dispatcher implements RunOutcomeListener {
     return new Promise<DeliveryReport>((resolve, reject) => {
       const delivery = new Delivery(envelope, skipHandlers, redeliverable, this.deliveryFinished, resolve, reject);
       this.awaited.add(delivery);
-      if (consumed) this.chains.set(envelope.id, delivery);
+      if (consumed) this.chains.join(envelope.id, delivery);
       if (this.countsDeliveries) this.unfinished++;
       if (this.stopped) delivery.abandon(new DeliveryAbandonedError(describeEventName(envelope.name), envelope.id, 'the event bus has stopped'));
       else this.queue.push(delivery);
@@ -121,18 +117,16 @@ export class Dispatcher implements RunOutcomeListener {
 
   /** Queues a local event published inside a consumed event's chain: its own follow-ups join that chain. */
   enqueueInChain(envelope: Envelope, chain: Delivery): Promise<DeliveryReport> {
-    this.chains.set(envelope.id, chain);
+    this.chains.join(envelope.id, chain);
     const handled = this.enqueueAndTrack(envelope);
-    const leave = () => {
-      if (this.chains.get(envelope.id) === chain) this.chains.delete(envelope.id);
-    };
+    const leave = () => this.chains.leave(envelope.id, chain);
     handled.then(leave, leave);
     return handled;
   }
 
   /** The consumed delivery whose handlers published the event caused by `causationId`, while they run. */
   chainOf(causationId: string | undefined): Delivery | undefined {
-    return causationId === undefined || this.chains.size === 0 ? undefined : this.chains.get(causationId);
+    return this.chains.of(causationId);
   }
 
   /** Resolves when nothing is queued or running; `cancel` withdraws the wait (a drain that timed out). */
