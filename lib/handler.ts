@@ -12,9 +12,13 @@ export type HandlerInvoker = (instance: any, payload: unknown, envelope: EventEn
 /**
  * One registration, as data: what to call and the policies that apply to it (module defaults and a
  * named policy already merged in). One `@OnEvent` decorator (or one `on()` listener) is one Handler,
- * whatever number of events it lists. Run-time state (slots, waiting runs, retries) lives in dispatch/.
+ * whatever number of events it lists. Run-time state (slots, waiting runs, retries) lives in dispatch/;
+ * the one exception is `runningAsync`, a counter kept here because a Map keyed by handler costs more
+ * than the rest of a `publishAndWait` (it is on the path of every asynchronous handler run).
  */
 export class Handler {
+  /** Owned by the Dispatcher: runs of this handler waiting on a returned promise, for unfinished-work reports. */
+  runningAsync = 0;
   /** For an `on()` listener: the one event it was added for (set semantics of on/off). */
   selector: EventSelector | undefined = undefined;
   /** Set by `off()`: runs not started yet are dropped. */

@@ -20,6 +20,11 @@ export class ConsumedChains {
   }
 
   leave(eventId: string, chain: Delivery): void {
-    if (this.byEventId.size !== 0 && this.byEventId.get(eventId) === chain) this.byEventId.delete(eventId);
+    if (this.byEventId.get(eventId) === chain) this.byEventId.delete(eventId);
+  }
+
+  /** A consumed delivery finished. (Checks the size first: reading an envelope's id builds its string.) */
+  finished(delivery: Delivery): void {
+    if (this.byEventId.size !== 0) this.leave(delivery.envelope.id, delivery);
   }
 }

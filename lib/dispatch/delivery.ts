@@ -1,6 +1,9 @@
 import type { EventEnvelope } from '../event-envelope.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 
+/** The `failed` list of every report without failures (most of them): one shared, frozen array. */
+const NO_FAILURES: DeliveryReport['failed'] = Object.freeze([]) as unknown as DeliveryReport['failed'];
+
 /**
  * One event's way through its handlers, when somebody needs to know when it is over: a caller of
  * `publishAndWait`, a transport waiting to acknowledge, or the `maxQueued` bound. Counts the runs still
@@ -13,6 +16,9 @@ export class Delivery {
   private held = 0;
   private done = false;
   readonly report: DeliveryReport;
+  /** Links of the dispatcher's list of awaited deliveries (a list: no hashing on this hot path). */
+  previous: Delivery | undefined = undefined;
+  next: Delivery | undefined = undefined;
 
   constructor(
     readonly envelope: EventEnvelope,
@@ -24,7 +30,7 @@ export class Delivery {
     private readonly resolve: ((report: DeliveryReport) => void) | undefined,
     private readonly reject: ((error: unknown) => void) | undefined,
   ) {
-    this.report = { envelope, handled: 0, failed: [] };
+    this.report = { envelope, handled: 0, failed: NO_FAILURES };
   }
 
   get isOver(): boolean {
@@ -56,7 +62,10 @@ export class Delivery {
   /** A run is over: `ok` true succeeded, false dead-lettered (or left to the broker), undefined filtered out or dropped. */
   settle(handler: string, ok: boolean | undefined, error?: unknown): void {
     if (ok === true) this.report.handled++;
-    else if (ok === false) this.report.failed.push({ handler, error });
+    else if (ok === false) {
+      if (this.report.failed === NO_FAILURES) this.report.failed = [];
+      this.report.failed.push({ handler, error });
+    }
     if (--this.remaining === 0 && this.held === 0) this.finish();
   }
 

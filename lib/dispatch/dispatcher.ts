@@ -6,10 +6,11 @@ import { describeEventName } from '../event-name.js';
 import type { Handler } from '../handler.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { HandlerRegistry } from '../registration/handler-registry.js';
+import { AwaitedDeliveries } from './awaited-deliveries.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { ConsumedChains } from './consumed-chains.js';
 import { Delivery } from './delivery.js';
-import { DispatchQueue } from './dispatch-queue.js';
+import { DispatchQueue, type QueueConsumer } from './dispatch-queue.js';
 import { FailureReporter } from './failure-reporter.js';
 import { HandlerContext } from './handler-context.js';
 import { runHandler, type RunOutcomeListener } from './handler-run.js';
@@ -26,7 +27,7 @@ type QueueItem = Envelope | Delivery | PendingRun;
  * concurrency slot, and decides what follows each run (done, retry later, redelivery, dead letter).
  * Keeps the count of unfinished runs that `drain()`, shutdown and causation lookups rely on.
  */
-export class Dispatcher implements RunOutcomeListener {
+export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> {
   readonly context: HandlerContext;
   readonly failures: FailureReporter;
   readonly events$ = new Subject<EventEnvelope>();
@@ -36,9 +37,7 @@ export class Dispatcher implements RunOutcomeListener {
   private readonly scopedInstances = new ScopedInstances();
   private readonly idleWaiters = new IdleWaiters();
   /** Deliveries somebody awaits: settled one way or the other, also if the bus gives up. */
-  private readonly awaited = new Set<Delivery>();
-  /** Runs waiting on a returned promise (or a scoped instance), by handler: for unfinished-work reports. */
-  private readonly asyncRuns = new Map<Handler, number>();
+  private readonly awaited = new AwaitedDeliveries();
   /** Runs created and not settled: running, waiting for a slot, waiting for a retry, queued to resume. */
   private activeRuns = 0;
   /** Accepted events whose handlers have not all settled; kept only under a `maxQueued` bound. */
@@ -46,8 +45,8 @@ export class Dispatcher implements RunOutcomeListener {
   private stopped = false;
   private readonly chains = new ConsumedChains();
   private readonly deliveryFinished = (delivery: Delivery): void => {
-    this.awaited.delete(delivery);
-    this.chains.leave(delivery.envelope.id, delivery);
+    this.awaited.remove(delivery);
+    this.chains.finished(delivery);
     if (this.countsDeliveries) this.unfinished--;
   };
 
@@ -60,12 +59,7 @@ export class Dispatcher implements RunOutcomeListener {
   ) {
     this.context = new HandlerContext(asyncContext);
     this.failures = new FailureReporter(logger, this.context);
-    this.queue = new DispatchQueue<QueueItem>(
-      (item) => this.dispatchItem(item),
-      () => this.context.beginBatch(),
-      (outer) => this.context.endBatch(outer as EventEnvelope | undefined),
-      () => this.checkIdle(),
-    );
+    this.queue = new DispatchQueue<QueueItem>(this);
   }
 
   /** Events waiting in the queue (not yet dispatched). */
@@ -152,7 +146,7 @@ export class Dispatcher implements RunOutcomeListener {
   unfinishedByHandler(): Map<string, number> {
     const counts = new Map<string, number>();
     const add = (label: string, n: number) => n > 0 && counts.set(label, (counts.get(label) ?? 0) + n);
-    for (const [handler, n] of this.asyncRuns) add(handler.label, n);
+    for (const handler of this.registry.handlers()) add(handler.label, handler.runningAsync);
     this.gate.countUnfinished(add);
     this.retries.countUnfinished(add);
     this.queue.forEach((item) => {
@@ -176,16 +170,30 @@ export class Dispatcher implements RunOutcomeListener {
     for (const item of this.queue.stop()) abandonDelivery(item instanceof Envelope ? undefined : item instanceof Delivery ? item : item.delivery);
     for (const run of this.retries.cancelAll()) abandonDelivery(run.delivery);
     for (const run of this.gate.takeWaiting()) abandonDelivery(run.delivery);
-    for (const delivery of [...this.awaited]) abandonDelivery(delivery);
+    for (const delivery of this.awaited.takeAll()) abandonDelivery(delivery);
     this.idleWaiters.wakeAll();
   }
 
   // ---------------------------------------------------------------- dispatch
 
-  private dispatchItem(item: QueueItem): void {
-    if (item instanceof Delivery) this.dispatchEvent(item.envelope, item);
-    else if (item instanceof PendingRun) this.resume(item);
-    else this.dispatchEvent(item, undefined);
+  // ---------------------------------------------------------------- QueueConsumer
+
+  dispatchItem(item: QueueItem): void {
+    if (item instanceof Envelope) this.dispatchEvent(item, undefined);
+    else if (item instanceof Delivery) this.dispatchEvent(item.envelope, item);
+    else this.resume(item);
+  }
+
+  batchStarts(): unknown {
+    return this.context.beginBatch();
+  }
+
+  batchEnds(outer: unknown): void {
+    this.context.endBatch(outer as EventEnvelope | undefined);
+  }
+
+  queueEmptied(): void {
+    this.checkIdle();
   }
 
   private dispatchEvent(envelope: EventEnvelope, delivery: Delivery | undefined): void {
@@ -201,8 +209,9 @@ export class Dispatcher implements RunOutcomeListener {
       const handler = handlers[i];
       if (skip !== undefined && skip.has(handler.label)) continue;
       this.activeRuns++;
-      if (this.gate.tryEnter(handler)) this.attempt(handler, envelope, 1, delivery);
-      else this.gate.wait(new PendingRun(handler, envelope, 1, delivery, false));
+      if (handler.concurrency !== Infinity && !this.gate.tryEnter(handler)) this.gate.wait(new PendingRun(handler, envelope, 1, delivery, false));
+      else if (handler.resolveInstance === undefined) runHandler(this.context, handler, handler.instance, envelope, envelope, 1, delivery, this);
+      else this.attempt(handler, envelope, 1, delivery);
     }
   }
 
@@ -262,23 +271,22 @@ export class Dispatcher implements RunOutcomeListener {
   }
 
   runWentAsync(handler: Handler): void {
-    this.asyncRuns.set(handler, (this.asyncRuns.get(handler) ?? 0) + 1);
+    handler.runningAsync++;
   }
 
   runCameBack(handler: Handler): void {
-    const n = this.asyncRuns.get(handler)! - 1;
-    if (n === 0) this.asyncRuns.delete(handler);
-    else this.asyncRuns.set(handler, n);
+    handler.runningAsync--;
   }
 
   /** A run is over (ok: true succeeded, false failed for good, undefined filtered out or dropped). */
   private finishRun(handler: Handler, delivery: Delivery | undefined, ok: boolean | undefined, error: unknown): void {
-    delivery?.settle(handler.label, ok, error);
-    const next = this.gate.leave(handler);
-    // The freed slot went to the oldest waiting run: it starts from the queue, within the batch budget.
-    if (next !== undefined && !this.stopped) this.queue.push(next);
-    this.activeRuns--;
-    if (this.activeRuns === 0) this.checkIdle();
+    if (delivery !== undefined) delivery.settle(handler.label, ok, error);
+    if (handler.concurrency !== Infinity) {
+      const next = this.gate.leave(handler);
+      // The freed slot went to the oldest waiting run: it starts from the queue, within the batch budget.
+      if (next !== undefined && !this.stopped) this.queue.push(next);
+    }
+    if (--this.activeRuns === 0 && this.idleWaiters.size !== 0) this.checkIdle();
   }
 
   private checkIdle(): void {
