@@ -35,6 +35,8 @@ export async function runProgram(config: WorldConfig, ops: Op[], end: ProgramEnd
   } else {
     settled = !hasNever(config) && (config.shutdownTimeoutMs ?? 10_000) >= 10_000;
   }
+  world.closeRequested = true;
+  world.mayAbandon = !settled;
   const closing = await outcomeWithin(world.app.close(), (config.shutdownTimeoutMs ?? 0) > 10_000 ? HANG_MS : HANG_MS + (config.shutdownTimeoutMs ?? 0));
   if (closing.state !== 'resolved') world.violation(`app.close() ${closing.state === 'rejected' ? `rejected: ${String(closing.error)}` : 'never settled'}`);
   world.closeResolvedAt = ++world.clock;
