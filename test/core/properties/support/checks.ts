@@ -99,6 +99,7 @@ function checkPublishOrder(world: World, handler: HandlerModel): void {
     .filter((c) => c !== undefined)
     .sort((a, b) => a.start - b.start);
   for (let i = 1; i < firsts.length; i++) {
+    if (firsts[i].epoch !== firsts[i - 1].epoch) continue;
     const before = world.events.get(firsts[i - 1].seq)!;
     const after = world.events.get(firsts[i].seq)!;
     if (before.acceptedAt > after.acceptedAt) {

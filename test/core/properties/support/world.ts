@@ -46,6 +46,11 @@ export interface HandlerModel {
   priority: number;
   /** Clocks at which an on()/off() toggled it (listeners only). */
   toggles: number[];
+  /**
+   * Registration number: off() then on() again is a new registration, with its own concurrency
+   * slots (a run of the old one may still be finishing).
+   */
+  epoch: number;
   initiallyOn: boolean;
 }
 
@@ -56,7 +61,8 @@ export interface CallRecord {
   end?: number;
   ok?: boolean;
   instanceId?: number;
-  /** Started after close() resolved, after its off(), ...: already a violation, kept for the message. */
+  /** The handler's registration number when it started (see HandlerModel.epoch). */
+  epoch: number;
 }
 
 export type PublishForm = 'name' | 'class' | 'subclass' | 'nameWithInstance';
@@ -129,6 +135,7 @@ export class World implements HandlerHost {
         concurrency: spec.options.concurrency ?? config.moduleConcurrency ?? Infinity,
         priority: spec.options.priority ?? 0,
         toggles: [],
+        epoch: 0,
         initiallyOn: spec.initiallyOn,
       });
     });
@@ -146,6 +153,7 @@ export class World implements HandlerHost {
           concurrency: policy.concurrency ?? config.moduleConcurrency ?? Infinity,
           priority: policy.priority ?? 0,
           toggles: [],
+          epoch: 0,
           initiallyOn: true,
         });
       }
@@ -223,6 +231,7 @@ export class World implements HandlerHost {
     handler.toggles.push(++this.clock);
     const remover = this.registered.get(label);
     if (remover === undefined) {
+      handler.epoch++;
       this.register(label);
       return;
     }
@@ -269,15 +278,19 @@ export class World implements HandlerHost {
     let calls = this.calls.get(`${label}#${payload.seq}`);
     if (calls === undefined) this.calls.set(`${label}#${payload.seq}`, (calls = []));
     if (envelope.attempt !== calls.length + 1) this.violation(`${where}: expected attempt ${calls.length + 1}`);
-    const record: CallRecord = { seq: payload.seq, attempt: envelope.attempt, start: now, instanceId: scoped?.id };
+    const record: CallRecord = { seq: payload.seq, attempt: envelope.attempt, start: now, instanceId: scoped?.id, epoch: handler.epoch };
     calls.push(record);
     const event = this.events.get(payload.seq);
     const eventId = event?.envelope?.id ?? event?.report?.value?.envelope.id;
     if (eventId !== undefined && envelope.id !== eventId) this.violation(`${where}: envelope id ${envelope.id}, published as ${eventId}`);
     if (scoped !== undefined && scoped.envelope?.id !== envelope.id) this.violation(`${where}: the injected EVENT_ENVELOPE is another event's`);
     if (handler.kind === 'listener' && envelope.attempt === 1 && !this.registered.has(label)) this.violation(`${where} started after off()`);
-    const active = (this.active.get(label) ?? 0) + 1;
-    this.active.set(label, active);
+    // Retries continue the run they belong to, in the registration it started in.
+    const epoch = envelope.attempt === 1 ? handler.epoch : calls[0].epoch;
+    record.epoch = epoch;
+    const slot = `${label}@${epoch}`;
+    const active = (this.active.get(slot) ?? 0) + 1;
+    this.active.set(slot, active);
     if (active > handler.concurrency) this.violation(`${where}: ${active} calls in flight, concurrency ${handler.concurrency}`);
     const body = () => {
       const followUp = handler.behaviour.followUp;
@@ -292,7 +305,7 @@ export class World implements HandlerHost {
     return play(handler.behaviour, envelope.attempt, body, (ok) => {
       record.end = ++this.clock;
       record.ok = ok;
-      this.active.set(label, this.active.get(label)! - 1);
+      this.active.set(slot, this.active.get(slot)! - 1);
     });
   }
 
