@@ -17,7 +17,12 @@ export interface ScenarioResult {
  * within `limitMs` is killed (by its PID) and the outcome is "never settled".
  */
 export function runScenario(name: string, limitMs = 20_000): Promise<ScenarioResult | 'never settled'> {
-  const file = fileURLToPath(new URL(`../regressions/scenarios/${name}.ts`, import.meta.url));
+  return runChild(fileURLToPath(new URL(`../regressions/scenarios/${name}.ts`, import.meta.url)), limitMs);
+}
+
+/** Runs a TypeScript file in a child Node process; resolves with its RESULT line (see runScenario). */
+export function runChild(file: string, limitMs: number): Promise<ScenarioResult | 'never settled'> {
+  const name = file;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--no-warnings', '--import', register, file], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,35 @@
+import fc from 'fast-check';
+
+/**
+ * Runs one fast-check property in this child process and prints `RESULT {json}` (read by
+ * test/core/support/child-scenario.ts). Runs: `defaultRuns`, times PROPERTY_RUNS_FACTOR if set, or
+ * exactly PROPERTY_RUNS. PROPERTY_SEED (and PROPERTY_PATH) replay a reported failure.
+ */
+export async function runProperty<T>(name: string, property: fc.IAsyncPropertyWithHooks<[T]>, defaultRuns: number): Promise<never> {
+  const runs = process.env.PROPERTY_RUNS !== undefined ? Number(process.env.PROPERTY_RUNS) : Math.round(defaultRuns * Number(process.env.PROPERTY_RUNS_FACTOR ?? 1));
+  // A time limit keeps npm test within budget on a loaded machine (the runs done are reported); a
+  // failure found before it is still reported, shrunk as far as the limit allowed.
+  const parameters: fc.Parameters<[T]> = {
+    numRuns: runs,
+    endOnFailure: process.env.PROPERTY_SHRINK === '0',
+    interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 12_000),
+  };
+  if (process.env.PROPERTY_SEED !== undefined) parameters.seed = Number(process.env.PROPERTY_SEED);
+  if (process.env.PROPERTY_PATH !== undefined) parameters.path = process.env.PROPERTY_PATH;
+  const started = Date.now();
+  let result: Record<string, unknown>;
+  try {
+    const details = await fc.check(property, parameters);
+    result = details.failed
+      ? { ok: false, runs: details.numRuns, seed: details.seed, path: details.counterexamplePath, error: errorText(details.errorInstance), report: fc.defaultReportMessage(details) }
+      : { ok: true, runs: details.numRuns, seed: details.seed, interrupted: details.interrupted };
+  } catch (error) {
+    result = { ok: false, report: `the property runner failed: ${error instanceof Error ? error.stack : String(error)}` };
+  }
+  process.stdout.write(`RESULT ${JSON.stringify({ name, ms: Date.now() - started, ...result, uncaught: [], unhandled: [] })}\n`);
+  process.exit(0);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
