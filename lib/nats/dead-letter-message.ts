@@ -4,7 +4,7 @@ import type { OutgoingMessage } from './reliable-publisher.js';
 
 /** Headers a dead letter carries on top of the original message's own headers. */
 export const DEAD_LETTER_HEADER = {
-  /** 'handler-failed', 'max-deliveries', 'malformed', 'too-large', 'unsigned' or 'forged'. */
+  /** 'handler-failed', 'max-deliveries', 'malformed', 'too-large', 'unsigned', 'forged' or 'expired'. */
   reason: 'Eb-Dead-Letter-Reason',
   error: 'Eb-Dead-Letter-Error',
   /** `Class.method` of the handler that failed (handler failures only). */
@@ -23,7 +23,7 @@ export const DEAD_LETTER_HEADER = {
   bodyOmitted: 'Eb-Dead-Letter-Body-Omitted',
 } as const;
 
-export type DeadLetterReason = 'handler-failed' | 'max-deliveries' | 'malformed' | 'too-large' | 'unsigned' | 'forged';
+export type DeadLetterReason = 'handler-failed' | 'max-deliveries' | 'malformed' | 'too-large' | 'unsigned' | 'forged' | 'expired';
 
 export interface DeadLetter {
   reason: DeadLetterReason;

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { EventEnvelope } from '../event-envelope.js';
 import { describeEventName } from '../event-name.js';
 import { InvalidEventError } from '../errors.js';
 import { PoisonMessageError } from './errors.js';
 import type { MessageSigner } from './message-signer.js';
+import { SignatureScope } from './signature-scope.js';
 
 /** Header names. Envelope fields travel as headers; the body is the payload's JSON. */
 export const HEADER = {
@@ -15,6 +17,8 @@ export const HEADER = {
   causationId: 'Eb-Causation-Id',
   headers: 'Eb-Headers',
   signature: 'Eb-Signature',
+  /** When the copy was signed (ms since the epoch); signed, with the stream and subject. */
+  signedAt: 'Eb-Signed-At',
 } as const;
 
 /** The header values of one event, as sent (URI-encoded where the value is free text). */
@@ -29,6 +33,13 @@ interface HeaderFields {
   headers?: string;
 }
 
+/** How an event is signed when sent: each copy gets its own signing time (see SignatureScope). */
+interface Signing {
+  signer: MessageSigner;
+  scope: SignatureScope;
+  canonical: string;
+}
+
 /**
  * An event ready for `js.publish`. The NATS headers object is built only when the message is sent:
  * `publish()` may queue thousands of events, and each headers object is a Map of arrays.
@@ -39,8 +50,20 @@ export class EncodedEvent {
     private readonly fields: HeaderFields,
     /** The payload's JSON; the client encodes it when sending (a string is far lighter to queue than bytes). */
     readonly body: string,
-    private readonly signature: string | undefined,
+    private readonly signing: Signing | undefined,
   ) {}
+
+  /** The size of the headers on the wire (they count against the server's max_payload with the body). */
+  get headerBytes(): number {
+    const f = this.fields;
+    let size = WIRE_HEADER_OVERHEAD + headerLine(HEADER.id, f.id) + headerLine(HEADER.occurredAt, f.occurredAt);
+    if (f.nameInHeader) size += headerLine(HEADER.name, f.name);
+    if (f.correlationId !== undefined) size += headerLine(HEADER.correlationId, f.correlationId);
+    if (f.causationId !== undefined) size += headerLine(HEADER.causationId, f.causationId);
+    if (f.headers !== undefined) size += headerLine(HEADER.headers, f.headers);
+    if (this.signing !== undefined) size += SIGNATURE_HEADERS_BYTES;
+    return size;
+  }
 
   get id(): string {
     return this.fields.id;
@@ -56,7 +79,12 @@ export class EncodedEvent {
     if (f.correlationId !== undefined) h.append(HEADER.correlationId, f.correlationId);
     if (f.causationId !== undefined) h.append(HEADER.causationId, f.causationId);
     if (f.headers !== undefined) h.append(HEADER.headers, f.headers);
-    if (this.signature !== undefined) h.append(HEADER.signature, this.signature);
+    const signing = this.signing;
+    if (signing !== undefined) {
+      const signedAt = String(Date.now());
+      h.append(HEADER.signedAt, signedAt);
+      h.append(HEADER.signature, signing.signer.sign(signing.scope.context(this.subject, signedAt) + signing.canonical, this.body));
+    }
     return h;
   }
 }
@@ -77,9 +105,23 @@ export interface ReceivedMessage {
   subject: string;
   headers: MsgHdrs | undefined;
   data: Uint8Array;
+  /** When the server stored it (ms since the epoch), for the signature's freshness check. */
+  storedAtMs?: number;
 }
 
 const MAX_ID_LENGTH = 256;
+/**
+ * Longest subject sent. The server's control line (PUB subject reply sizes) is limited (4 KiB by
+ * default); a longer one makes the server close the connection, and the client sends it again on every
+ * reconnect. Longer names travel under a digest of the name, the name itself in Eb-Name.
+ */
+const MAX_SUBJECT_LENGTH = 256;
+/** The subject token before the digest of a name too long for a subject. */
+const DIGEST_TOKEN = '_h.';
+/** 'NATS/1.0\r\n' and the closing '\r\n'. */
+const WIRE_HEADER_OVERHEAD = 12;
+/** Eb-Signed-At (13 digits) and Eb-Signature (base64 of 32 bytes), each 'Key: value\r\n'. */
+const SIGNATURE_HEADERS_BYTES = headerLine(HEADER.signedAt, '0000000000000') + headerLine(HEADER.signature, 'x'.repeat(44));
 const MAX_CACHED_SUBJECTS = 10_000;
 /** The subject token before a base64url-encoded name. */
 const ENCODED_TOKEN = '_.';
@@ -106,6 +148,7 @@ export class EnvelopeCodec {
     private readonly subjectPrefix: string,
     private readonly maxPayloadBytes: number,
     private readonly signer: MessageSigner | undefined,
+    private readonly scope = new SignatureScope('', Infinity, 0),
   ) {
     this.subjectStart = `${subjectPrefix}.`;
   }
@@ -134,10 +177,9 @@ export class EnvelopeCodec {
     }
     const body = json ?? '';
     const size = Buffer.byteLength(body, 'utf8');
-    const limit = Math.min(this.maxPayloadBytes, serverMaxPayload);
-    if (size > limit) {
+    if (size > this.maxPayloadBytes) {
       throw new InvalidEventError(
-        `Cannot publish "${name}" through NATS: its payload is ${size} bytes, over the ${limit}-byte limit. ` +
+        `Cannot publish "${name}" through NATS: its payload is ${size} bytes, over the ${this.maxPayloadBytes}-byte limit. ` +
           'Send a reference to the data instead, or raise maxPayloadBytes (and the server max_payload).',
       );
     }
@@ -156,8 +198,25 @@ export class EnvelopeCodec {
     if (fields.id === '' || fields.id.length > MAX_ID_LENGTH || fields.id.includes('\n') || fields.id.includes('\r')) {
       throw new InvalidEventError(`Cannot publish "${name}" through NATS: the event id must be 1 to ${MAX_ID_LENGTH} characters on one line.`);
     }
-    const signature = this.signer === undefined ? undefined : this.signer.sign(canonicalFields(fields), body);
-    return new EncodedEvent(route.subject, fields, body, signature);
+    if (fields.id.trim() !== fields.id) {
+      // The client trims header values: the id would arrive changed (and a signed event as forged).
+      throw new InvalidEventError(
+        `Cannot publish "${name}" through NATS: the event id ${JSON.stringify(fields.id)} starts or ends with whitespace. Trim it.`,
+      );
+    }
+    const encoded = new EncodedEvent(
+      route.subject,
+      fields,
+      body,
+      this.signer === undefined ? undefined : { signer: this.signer, scope: this.scope, canonical: canonicalFields(fields) },
+    );
+    if (size + encoded.headerBytes > serverMaxPayload) {
+      throw new InvalidEventError(
+        `Cannot publish "${name}" through NATS: its payload (${size} bytes) and headers (${encoded.headerBytes} bytes) exceed the server's ` +
+          `max_payload (${serverMaxPayload} bytes). Send less (a reference to the data, fewer or shorter headers, a shorter name), or raise max_payload.`,
+      );
+    }
+    return encoded;
   }
 
   subjectFor(name: string): string {
@@ -173,6 +232,9 @@ export class EnvelopeCodec {
         SUBJECT_SAFE.test(name) && !name.startsWith(ENCODED_TOKEN)
           ? { subject: `${this.subjectPrefix}.${name}`, nameInHeader: false }
           : { subject: `${this.subjectPrefix}.${ENCODED_TOKEN}${Buffer.from(name, 'utf8').toString('base64url')}`, nameInHeader: true };
+      if (route.subject.length > MAX_SUBJECT_LENGTH) {
+        route = { subject: `${this.subjectPrefix}.${DIGEST_TOKEN}${createHash('sha256').update(name, 'utf8').digest('base64url')}`, nameInHeader: true };
+      }
       // Event names are few; a runaway set of generated names must not grow this without bound.
       if (this.routes.size < MAX_CACHED_SUBJECTS) this.routes.set(name, route);
     }
@@ -190,6 +252,7 @@ export class EnvelopeCodec {
     // One pass over the headers: each MsgHdrs.get() scans and copies every key.
     const raw = { id: '', name: '', nameInHeader: false, occurredAt: '', correlationId: '', causationId: undefined as string | undefined, headers: undefined as string | undefined };
     let signature = '';
+    let signedAt = '';
     for (const [key, values] of h) {
       const value = values[0] ?? '';
       switch (key) {
@@ -214,6 +277,9 @@ export class EnvelopeCodec {
         case HEADER.signature:
           signature = value;
           break;
+        case HEADER.signedAt:
+          signedAt = value;
+          break;
         default:
           break;
       }
@@ -230,9 +296,13 @@ export class EnvelopeCodec {
     }
     if (this.signer !== undefined) {
       if (signature === '') throw new PoisonMessageError('unsigned', `no ${HEADER.signature} header, and a signing key is configured`);
-      if (!this.signer.verify(canonicalFields(raw), body, signature)) {
-        throw new PoisonMessageError('forged', `${HEADER.signature} does not match the message (wrong key, or the message was altered)`);
+      if (!this.signer.verify(this.scope.context(message.subject, signedAt) + canonicalFields(raw), body, signature)) {
+        throw new PoisonMessageError(
+          'forged',
+          `${HEADER.signature} does not match the message (wrong key, the message was altered, or it was replayed to another stream or subject)`,
+        );
       }
+      this.scope.checkFreshness(signedAt, message.storedAtMs);
     }
     if (raw.id === '' || raw.id.length > MAX_ID_LENGTH) throw new PoisonMessageError('malformed', `missing or invalid ${HEADER.id} header`);
     const name = raw.nameInHeader ? decodeField(HEADER.name, raw.name) : raw.name;
@@ -256,6 +326,10 @@ export class EnvelopeCodec {
       throw new PoisonMessageError('malformed', 'payload is not valid UTF-8');
     }
   }
+}
+
+function headerLine(key: string, value: string): number {
+  return key.length + 2 + Buffer.byteLength(value, 'utf8') + 2;
 }
 
 function hasKeys(record: object): boolean {

@@ -1,6 +1,7 @@
 // The `nestjs-event-bus/nats` entry: the only module that loads @nats-io/* (optional peer dependencies).
 export {
   NatsJetStreamTransport,
+  NatsBackpressureError,
   type NatsConnectionState,
   type NatsTransportStatus,
 } from './nats-jetstream.transport.js';

@@ -33,10 +33,14 @@ export class NatsHealthCheckError extends Error {
 export class NatsHealthIndicator {
   constructor(private readonly transport: NatsJetStreamTransport) {}
 
-  /** Up while connected (a reconnect in progress, a closed or never-opened connection are down). Never throws. */
+  /**
+   * Up while connected, pulling works and dead letters can be written (a reconnect in progress, a closed
+   * or never-opened connection, failing pulls or dead letters are down). Never throws.
+   */
   check<Key extends string = 'nats'>(key: Key = 'nats' as Key): NatsHealthResult<Key> {
     const status = this.transport.status();
-    return { [key]: { status: status.state === 'connected' ? 'up' : 'down', ...status } } as NatsHealthResult<Key>;
+    const up = status.state === 'connected' && status.consumerError === undefined && status.deadLetterError === undefined;
+    return { [key]: { status: up ? 'up' : 'down', ...status } } as NatsHealthResult<Key>;
   }
 
   /** Terminus's convention: resolves the result when up, throws NatsHealthCheckError (with the result as `causes`) when down. */
@@ -44,7 +48,8 @@ export class NatsHealthIndicator {
     const result = this.check(key);
     const details = result[key];
     if (details.status === 'down') {
-      throw new NatsHealthCheckError(`NATS is ${details.state}${details.lastError === undefined ? '' : `: ${details.lastError}`}`, result);
+      const problem = details.state !== 'connected' ? details.lastError : (details.consumerError ?? details.deadLetterError);
+      throw new NatsHealthCheckError(`NATS is ${details.state === 'connected' ? 'failing' : details.state}${problem === undefined ? '' : `: ${problem}`}`, result);
     }
     return result;
   }

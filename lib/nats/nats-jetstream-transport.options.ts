@@ -34,8 +34,26 @@ export interface NatsJetStreamTransportOptions {
    * long a dead instance holds a message, not how long a handler may run. Default 30000.
    */
   ackWaitMs?: number;
-  /** Deliveries of one message before it is dead-lettered (the bus's own retries run inside each). Default 5. */
+  /**
+   * Failed deliveries of one message before it is dead-lettered (the bus's own retries run inside each).
+   * Only failures count: a delivery given back at a graceful close, or lost with a crashed instance, does
+   * not (see maxLostDeliveries). Counted in the delivery-state bucket. Default 5.
+   */
   maxDeliveries?: number;
+  /**
+   * Deliveries of one message that ended with neither an acknowledgement, a failure nor a release (the
+   * instance handling it crashed, or hung past the ack wait) before it is dead-lettered with reason
+   * 'max-deliveries': a message whose handling kills the process must not loop forever. Default 5.
+   */
+  maxLostDeliveries?: number;
+  /**
+   * JetStream key-value bucket holding, per group and event being retried, its failure and release counts
+   * and the handlers already done with it (so another instance does not run them again). Written only
+   * when a delivery fails or is released, read only on redeliveries. Default `<stream>_delivery_state`.
+   */
+  deliveryStateBucket?: string;
+  /** How long a delivery record is kept after its last write. Default 24 hours. */
+  deliveryStateTtlMs?: number;
   /** Delays between redeliveries after a failed handling. Default 1s, doubling, capped at 60s. */
   backoff?: RedeliveryBackoff;
   /** Largest serialized payload accepted by `publish` and by the consumer. Default 1 MiB (and never above the server's max_payload). */
@@ -46,6 +64,14 @@ export interface NatsJetStreamTransportOptions {
    */
   signingKey?: string | Uint8Array;
   /**
+   * With a signingKey: how long before the server stored it a copy may have been signed (each copy is
+   * signed when sent). Older ones are dead-lettered as 'expired' (a replay). `signatureMaxAgeMs + 2 *
+   * clockSkewMs` must fit in the stream's duplicate_window. Default 60000.
+   */
+  signatureMaxAgeMs?: number;
+  /** With a signingKey: how far publishers' clocks may be off the server's. Default 30000. */
+  clockSkewMs?: number;
+  /**
    * Messages this instance handles at once (each handler's own `concurrency` still applies). Pulls ask
    * for up to this many; each pull costs a subscription round trip, so small values cost throughput.
    * Default 256.
@@ -55,11 +81,25 @@ export interface NatsJetStreamTransportOptions {
   maxAckPending?: number;
   /** Publishes waiting for the server's acknowledgement at once; more are queued. Default 512. */
   maxPendingPublishes?: number;
+  /**
+   * Publishes accepted and not yet acknowledged (sent, queued, or held while the server is away): beyond
+   * this, `publish` throws BackpressureError instead of buffering without bound. Default 10000.
+   */
+  maxBufferedPublishes?: number;
+  /**
+   * How long writing one dead letter may take before the message is given back for a later try (the
+   * dead-letter stream deleted, full, or not writable). Default 10000.
+   */
+  deadLetterTimeoutMs?: number;
   /** Where a group created for the first time starts: every event kept in the stream, or only new ones. Default 'all'. */
   deliverPolicy?: 'all' | 'new';
   /** Extra stream settings used when the transport creates the stream (e.g. max_age, storage, num_replicas). */
   streamConfig?: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
-  /** Extra connection settings (user, pass, token, tls, name, ...). Reconnection is unlimited unless set here. */
+  /**
+   * Extra connection settings (user, pass, token, tls, name, ...). Reconnection is unlimited unless set
+   * here. A dead connection is detected after pingInterval x (maxPingOut + 1) (default 10s x 3), well
+   * inside the stream's duplicate window, within which re-sends are bounded.
+   */
   connectionOptions?: Partial<Omit<NodeConnectionOptions, 'servers'>>;
   /**
    * How long one pull request waits on the server for messages before the next one (min 1000). Lower
@@ -67,6 +107,10 @@ export interface NatsJetStreamTransportOptions {
    */
   pullExpiresMs?: number;
   /** How long `app.close()` lets in-flight messages finish before releasing them to the server. Default 8000. */
+  handlingCloseTimeoutMs?: number;
+  /** How long `app.close()` then waits for the server to acknowledge what is still being published. Default 8000. */
+  publishFlushTimeoutMs?: number;
+  /** @deprecated Sets both handlingCloseTimeoutMs and publishFlushTimeoutMs (each still wins when set). */
   closeTimeoutMs?: number;
 }
 
@@ -80,16 +124,24 @@ export interface ResolvedNatsOptions {
   deadLetterSubjectPrefix: string;
   ackWaitMs: number;
   maxDeliveries: number;
+  maxLostDeliveries: number;
+  deliveryStateBucket: string;
+  deliveryStateTtlMs: number;
   backoff: Required<RedeliveryBackoff>;
   maxPayloadBytes: number;
   signingKey: Uint8Array | undefined;
+  signatureMaxAgeMs: number;
+  clockSkewMs: number;
   concurrency: number;
   maxAckPending: number;
   maxPendingPublishes: number;
+  maxBufferedPublishes: number;
+  deadLetterTimeoutMs: number;
   deliverPolicy: 'all' | 'new';
   streamConfig: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
   connectionOptions: Partial<Omit<NodeConnectionOptions, 'servers'>>;
-  closeTimeoutMs: number;
+  handlingCloseTimeoutMs: number;
+  publishFlushTimeoutMs: number;
   pullExpiresMs: number;
 }
 
@@ -124,6 +176,9 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     );
   }
   const backoff = options.backoff ?? {};
+  const deliveryStateBucket = options.deliveryStateBucket ?? `${options.stream}_delivery_state`;
+  checkName('deliveryStateBucket', deliveryStateBucket);
+  const closeTimeoutMs = nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000);
   const resolved: ResolvedNatsOptions = {
     servers,
     stream: options.stream,
@@ -133,6 +188,9 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     deadLetterSubjectPrefix,
     ackWaitMs: positive('ackWaitMs', options.ackWaitMs, 30_000),
     maxDeliveries: count('maxDeliveries', options.maxDeliveries, 5),
+    maxLostDeliveries: count('maxLostDeliveries', options.maxLostDeliveries, 5),
+    deliveryStateBucket,
+    deliveryStateTtlMs: positive('deliveryStateTtlMs', options.deliveryStateTtlMs, 24 * 60 * 60 * 1000),
     backoff: {
       initialDelayMs: nonNegative('backoff.initialDelayMs', backoff.initialDelayMs, 1000),
       factor: positive('backoff.factor', backoff.factor, 2),
@@ -140,13 +198,18 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     },
     maxPayloadBytes: count('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
     signingKey: signingKey(options.signingKey),
+    signatureMaxAgeMs: positive('signatureMaxAgeMs', options.signatureMaxAgeMs, 60_000),
+    clockSkewMs: nonNegative('clockSkewMs', options.clockSkewMs, 30_000),
     concurrency: count('concurrency', options.concurrency, 256),
     maxAckPending: count('maxAckPending', options.maxAckPending, 1000),
     maxPendingPublishes: count('maxPendingPublishes', options.maxPendingPublishes, 512),
+    maxBufferedPublishes: count('maxBufferedPublishes', options.maxBufferedPublishes, 10_000),
+    deadLetterTimeoutMs: positive('deadLetterTimeoutMs', options.deadLetterTimeoutMs, 10_000),
     deliverPolicy: options.deliverPolicy ?? 'all',
     streamConfig: options.streamConfig ?? {},
     connectionOptions: options.connectionOptions ?? {},
-    closeTimeoutMs: nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000),
+    handlingCloseTimeoutMs: nonNegative('handlingCloseTimeoutMs', options.handlingCloseTimeoutMs, closeTimeoutMs),
+    publishFlushTimeoutMs: nonNegative('publishFlushTimeoutMs', options.publishFlushTimeoutMs, closeTimeoutMs),
     pullExpiresMs: positive('pullExpiresMs', options.pullExpiresMs, 5000),
   };
   if (resolved.pullExpiresMs < 1000) {
@@ -154,6 +217,11 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
   }
   if (resolved.ackWaitMs < 1000) {
     throw new NatsTransportConfigError(`NatsJetStreamTransport: ackWaitMs must be at least 1000 (got ${resolved.ackWaitMs}).`);
+  }
+  if (resolved.maxBufferedPublishes < resolved.maxPendingPublishes) {
+    throw new NatsTransportConfigError(
+      `NatsJetStreamTransport: maxBufferedPublishes (${resolved.maxBufferedPublishes}) must be at least maxPendingPublishes (${resolved.maxPendingPublishes}).`,
+    );
   }
   if (resolved.deliverPolicy !== 'all' && resolved.deliverPolicy !== 'new') {
     throw new NatsTransportConfigError(`NatsJetStreamTransport: deliverPolicy must be 'all' or 'new' (got ${String(resolved.deliverPolicy)}).`);

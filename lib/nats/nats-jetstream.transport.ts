@@ -1,34 +1,20 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  jetstream,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-  type Consumer,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
-import { connect, InvalidArgumentError, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, InvalidArgumentError, type NatsConnection } from '@nats-io/transport-node';
 import type { LoggerService } from '@nestjs/common';
+import { BackpressureError, InvalidEventError } from '../errors.js';
 import type { EventEnvelope } from '../event-envelope.js';
-import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
+import { describeEventName } from '../event-name.js';
 import type { EventTransport, TransportHost } from '../transport/event-transport.interface.js';
-import { AckBatcher } from './ack-batcher.js';
-import { deadLetterMessage, type DeadLetter } from './dead-letter-message.js';
+import { DeadLetterer } from './dead-letterer.js';
+import { DeliveryLedger } from './delivery-ledger.js';
 import { EnvelopeCodec, type EncodedEvent } from './envelope-codec.js';
-import { NatsTransportConfigError, PoisonMessageError } from './errors.js';
+import { NatsTransportConfigError } from './errors.js';
+import { ensureConsumer, ensureStream, type StreamSettings } from './jetstream-provisioner.js';
 import { MessageSigner } from './message-signer.js';
-import {
-  redeliveryDelay,
-  resolveNatsOptions,
-  type NatsJetStreamTransportOptions,
-  type ResolvedNatsOptions,
-} from './nats-jetstream-transport.options.js';
+import { NatsGroupConsumer, settlesWithin } from './nats-group-consumer.js';
+import { resolveNatsOptions, type NatsJetStreamTransportOptions, type ResolvedNatsOptions } from './nats-jetstream-transport.options.js';
 import { ReliablePublisher } from './reliable-publisher.js';
-import { SettledHandlersMemory } from './settled-handlers.memory.js';
+import { SignatureScope } from './signature-scope.js';
 
 /** Where the connection stands, for health checks. */
 export type NatsConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'failed';
@@ -47,6 +33,10 @@ export interface NatsTransportStatus {
   pendingPublishes: number;
   /** The last connection error, if any. */
   lastError?: string;
+  /** Set while pulls fail (the consumer or stream deleted, no permission, ...); the health indicator reports down. */
+  consumerError?: string;
+  /** Set while dead letters cannot be written; the health indicator reports down. */
+  deadLetterError?: string;
 }
 
 interface Connected {
@@ -54,10 +44,19 @@ interface Connected {
   jsm: JetStreamManager;
 }
 
-/** Room left for headers when checking a payload against the server's max_payload. */
-const HEADER_ALLOWANCE = 4096;
-const RETRY_PULL_MS = 1000;
-const DEAD_LETTER_RETRY_MS = 1000;
+/** Dead-connection detection by default: a ping every 10 s, down after 2 unanswered (inside the duplicate window). */
+const PING_INTERVAL_MS = 10_000;
+const MAX_PINGS_OUT = 2;
+
+/** A publish refused because too many are already waiting for the server (maxBufferedPublishes). */
+export class NatsBackpressureError extends BackpressureError {
+  constructor(eventName: string, limit: number) {
+    super(eventName, limit);
+    this.message =
+      `Cannot publish "${eventName}": ${limit} publishes are already waiting for the NATS server's acknowledgement (maxBufferedPublishes); ` +
+      'the server is unreachable or slower than the producer. Slow the producer down (await publishAndWait), or raise maxBufferedPublishes.';
+  }
+}
 
 /**
  * Carries events between processes over NATS JetStream: one stream of events, one durable pull consumer
@@ -77,18 +76,10 @@ export class NatsJetStreamTransport implements EventTransport {
   private readonly options: Readonly<ResolvedNatsOptions>;
   private readonly codec: EnvelopeCodec;
   private readonly publisher: ReliablePublisher;
-  private readonly settled = new SettledHandlersMemory();
-  private readonly replies = new AckBatcher();
-  /** Messages being handled, with when their handling started (to keep them alive with working()). */
-  private readonly inFlight = new Map<JsMsg, number>();
-  /** Messages asked for by open pulls and not yet received (they have a handling slot reserved). */
-  private requested = 0;
-  private openPulls = 0;
-  private pullPaused = false;
-  private pullFailures = 0;
-  private inFlightDrained: (() => void) | undefined;
+  private readonly ledger: DeliveryLedger;
+  private readonly deadLetterer: DeadLetterer;
   private connection: Promise<Connected> | undefined;
-  /** Publishes (events and dead letters) and stream set-up. */
+  /** Publishes (events, dead letters, delivery records) and stream set-up. */
   private nc: NatsConnection | undefined;
   /**
    * Pulls and acknowledgements, on a connection of their own: on the publishing connection a pull
@@ -99,8 +90,7 @@ export class NatsJetStreamTransport implements EventTransport {
   /** Connections currently disconnected (the client is reconnecting them). */
   private readonly disconnected = new Set<NatsConnection>();
   private host: TransportHost | undefined;
-  private consumer: Consumer | undefined;
-  private workingTimer: NodeJS.Timeout | undefined;
+  private consumer: NatsGroupConsumer | undefined;
   private state: NatsConnectionState = 'idle';
   private lastError: string | undefined;
   private closing = false;
@@ -108,26 +98,53 @@ export class NatsJetStreamTransport implements EventTransport {
 
   constructor(options: NatsJetStreamTransportOptions) {
     this.options = resolveNatsOptions(options);
-    const signer = this.options.signingKey === undefined ? undefined : new MessageSigner(this.options.signingKey);
-    this.codec = new EnvelopeCodec(this.options.subjectPrefix, this.options.maxPayloadBytes, signer);
-    this.publisher = new ReliablePublisher(
-      () => this.connect().then((c) => c.nc),
-      this.options.maxPendingPublishes,
-      () => this.host?.logger,
+    const { signingKey, stream, signatureMaxAgeMs, clockSkewMs, subjectPrefix, maxPayloadBytes } = this.options;
+    const signer = signingKey === undefined ? undefined : new MessageSigner(signingKey);
+    this.codec = new EnvelopeCodec(subjectPrefix, maxPayloadBytes, signer, new SignatureScope(stream, signatureMaxAgeMs, clockSkewMs));
+    const publishing = () => this.connect().then((c) => c.nc);
+    this.publisher = new ReliablePublisher(publishing, this.options.maxPendingPublishes, () => this.host?.logger);
+    this.ledger = new DeliveryLedger(publishing, this.options.deliveryStateBucket, this.options.deliveryStateTtlMs, this.options.group, this.options.streamConfig.num_replicas);
+    this.deadLetterer = new DeadLetterer(
+      this.publisher,
+      `${this.options.deadLetterSubjectPrefix}.${this.options.group}`,
+      this.options.group,
+      stream,
+      this.options.deadLetterTimeoutMs,
+      async () => {
+        await this.ensureDeadLetterStream((await this.connect()).jsm);
+      },
+      () => this.logger,
     );
   }
 
   // ---------------------------------------------------------------- publishing
 
-  /** Called inside `publish`: serializes once, and refuses what cannot travel with InvalidEventError. */
+  /**
+   * Called inside `publish`: serializes once, and refuses what cannot travel with InvalidEventError
+   * (headers counted against the server's max_payload), and what cannot be buffered with BackpressureError.
+   */
   prepare(envelope: EventEnvelope): EncodedEvent {
+    if (this.publisher.pending >= this.options.maxBufferedPublishes) {
+      throw new NatsBackpressureError(describeEventName(envelope.name), this.options.maxBufferedPublishes);
+    }
     const serverMax = this.nc?.info?.max_payload;
-    return this.codec.encode(envelope, serverMax === undefined ? Infinity : serverMax - HEADER_ALLOWANCE);
+    return this.codec.encode(envelope, serverMax === undefined ? Infinity : serverMax);
   }
 
   /** Resolves once JetStream acknowledged the message (retrying meanwhile). */
-  send(_envelope: EventEnvelope, prepared: unknown): Promise<void> {
-    return this.publisher.publish(prepared as EncodedEvent);
+  send(envelope: EventEnvelope, prepared: unknown): Promise<void> {
+    return this.publisher.publish(prepared as EncodedEvent).catch((error: unknown) => {
+      // Published before the server's max_payload was known: the client refuses it now.
+      if (error instanceof InvalidArgumentError && error.message.includes('max_payload')) {
+        throw new InvalidEventError(`Cannot publish ${describeEventName(envelope.name)} through NATS: ${error.message}. Send less, or raise max_payload.`);
+      }
+      throw error;
+    });
+  }
+
+  /** Publishes accepted by `publish` and not yet acknowledged by the server (what maxBufferedPublishes bounds). */
+  get pendingSends(): number {
+    return this.publisher.pending;
   }
 
   // ---------------------------------------------------------------- consuming
@@ -135,195 +152,42 @@ export class NatsJetStreamTransport implements EventTransport {
   async start(host: TransportHost): Promise<void> {
     this.host = host;
     const { jsm } = await this.connect();
-    await this.ensureConsumer(jsm);
+    await this.provisionConsumer(jsm);
+    await this.ledger.open();
     if (this.closing) return;
     this.consumerNc = await this.openNatsConnection('consume');
     if (this.closing) {
       await this.consumerNc.close();
       return;
     }
-    this.consumer = await jetstream(this.consumerNc).consumers.get(this.options.stream, this.options.group);
+    const consumer = await this.lookUpConsumer();
     // close() may have run while the consumer was being looked up: start nothing it would not stop.
     if (this.closing) return;
-    const ackWaitMs = this.options.ackWaitMs;
-    // Handling may take longer than the ack wait: tell the server we are still on it.
-    this.workingTimer = setInterval(() => this.keepAlive(ackWaitMs / 3), Math.max(250, ackWaitMs / 3));
-    this.workingTimer.unref();
-    this.pump();
+    this.consumer = new NatsGroupConsumer(consumer, this.options, this.codec, this.ledger, this.deadLetterer, host, () => this.recoverConsumer());
+    this.consumer.start();
   }
 
-  /**
-   * Asks for as many messages as there are free handling slots, never more: nothing waits in a local
-   * buffer (where its ack wait would run out), and closing has nothing pulled-but-unstarted to give back
-   * beyond what is on the wire. A new pull starts once half the slots are free, so pulls overlap handling.
-   */
-  private pump(): void {
-    if (this.closing || this.consumer === undefined || this.pullPaused) return;
-    const { concurrency } = this.options;
-    const refillAt = Math.max(1, Math.floor(concurrency / 2));
-    for (;;) {
-      const free = concurrency - this.inFlight.size - this.requested;
-      if (free <= 0 || (this.openPulls > 0 && free < refillAt)) return;
-      void this.pull(this.consumer, free);
-    }
+  private lookUpConsumer(): Promise<Consumer> {
+    return jetstream(this.consumerNc!).consumers.get(this.options.stream, this.options.group);
   }
 
-  private async pull(consumer: Consumer, count: number): Promise<void> {
-    this.requested += count;
-    this.openPulls++;
-    let received = 0;
-    let failed = false;
-    try {
-      const messages = await consumer.fetch({ max_messages: count, expires: this.options.pullExpiresMs });
-      for await (const msg of messages) {
-        received++;
-        this.requested--;
-        if (this.closing) {
-          // Arrived while closing (it was on the wire): give it back now rather than after the ack wait.
-          // Directly, not batched: the connection may be draining by the next turn.
-          release(msg);
-          continue;
-        }
-        this.handle(msg);
-      }
-    } catch (error) {
-      failed = true;
-      // Once, then every 30th: while the server is away this fails every RETRY_PULL_MS.
-      if (!this.closing && this.pullFailures++ % 30 === 0) {
-        this.logger.warn(
-          `Pulling from NATS consumer "${this.options.group}" on stream "${this.options.stream}" failed (${this.pullFailures}x): ${String(error)}; ` +
-            'retrying. If the consumer or stream was deleted, restart the service to recreate it.',
-        );
-      }
-    } finally {
-      this.requested -= count - received;
-      this.openPulls--;
+  /** After failed pulls: recreates the stream and the consumer if they were deleted on the server. */
+  private async recoverConsumer(): Promise<Consumer> {
+    const { jsm } = await this.connect();
+    await ensureStream(jsm, { name: this.options.stream, subjectPrefix: this.options.subjectPrefix, config: this.options.streamConfig });
+    if ((await this.provisionConsumer(jsm)) === 'created') {
+      this.logger.warn(`The NATS consumer "${this.options.group}" on stream "${this.options.stream}" was missing on the server; created it again.`);
     }
-    if (!failed) this.pullFailures = 0;
-    if (failed && !this.closing) {
-      // Disconnected or the consumer is gone: do not spin; try again shortly.
-      this.pullPaused = true;
-      await delay(RETRY_PULL_MS);
-      this.pullPaused = false;
-    }
-    this.pump();
+    return this.lookUpConsumer();
   }
 
-  /** Handles one message; it holds its slot until acknowledged, given back, or left to the ack wait. */
-  private handle(msg: JsMsg): void {
-    this.inFlight.set(msg, Date.now());
-    let work: Promise<void>;
-    try {
-      work = this.process(msg);
-    } catch (error) {
-      work = Promise.reject(error);
+  private async provisionConsumer(jsm: JetStreamManager): Promise<'created' | 'unchanged' | 'updated'> {
+    const { stream, group, subjectPrefix, ackWaitMs, maxAckPending, deliverPolicy } = this.options;
+    const outcome = await ensureConsumer(jsm, { stream, group, subjectPrefix, ackWaitMs, maxAckPending, deliverPolicy });
+    if (outcome === 'updated') {
+      this.logger.warn(`Updated the settings of the NATS consumer "${group}" on stream "${stream}" to this transport's (ack wait, max ack pending, max deliver, backoff).`);
     }
-    work.then(
-      () => this.finished(msg),
-      (error: unknown) => {
-        // Left unacknowledged: the server redelivers it after the ack wait.
-        this.logger.error(`Could not finish handling NATS message ${msg.seq} on ${msg.subject}: ${String(error)}`);
-        this.finished(msg);
-      },
-    );
-  }
-
-  private finished(msg: JsMsg): void {
-    this.inFlight.delete(msg);
-    if (this.inFlight.size === 0) this.inFlightDrained?.();
-    this.pump();
-  }
-
-  /** Decodes, delivers to the local handlers, then acknowledges, redelivers later, or dead-letters. */
-  private process(msg: JsMsg): Promise<void> {
-    const host = this.host!;
-    const { maxDeliveries } = this.options;
-    const deliveries = msg.info.deliveryCount;
-    let envelope: EventEnvelope;
-    try {
-      envelope = host.restoreEnvelope(this.codec.decode(msg));
-    } catch (thrown) {
-      // Whatever keeps a message from becoming an envelope (e.g. an event class that cannot take its
-      // payload) fails the same way on every delivery: dead-letter it now, or it would come back after
-      // every ack wait, forever (this runs before the max-deliveries check).
-      const error = thrown instanceof PoisonMessageError ? thrown : new PoisonMessageError('malformed', `the event could not be restored here (${String(thrown)})`);
-      this.logger.warn(`Dead-lettering NATS message ${msg.seq} on ${msg.subject} (${error.reason}): ${error.message}`);
-      return this.deadLetterAndAck(msg, [{ reason: error.reason, error }]);
-    }
-    if (deliveries > maxDeliveries) {
-      // Delivered that often without an acknowledgement: the instances handling it died or hung.
-      return this.deadLetterAndAck(msg, [
-        {
-          reason: 'max-deliveries',
-          error: `not acknowledged after ${maxDeliveries} deliveries: the instances handling it stopped or could not acknowledge it`,
-        },
-      ]);
-    }
-    const skipHandlers = this.settled.get(msg.seq, envelope.id);
-    // Before the last delivery a failure is not final: the bus reports it as such, and this redelivers.
-    const lastDelivery = deliveries >= maxDeliveries;
-    return host
-      .deliver(envelope, skipHandlers === undefined ? { lastDelivery } : { skipHandlers, lastDelivery })
-      .then((report) => this.afterDelivery(msg, envelope, report, deliveries));
-  }
-
-  private afterDelivery(msg: JsMsg, envelope: EventEnvelope, report: DeliveryReport, deliveries: number): Promise<void> | undefined {
-    if (report.failed.length === 0) {
-      this.settled.forget(msg.seq);
-      this.replies.ack(msg);
-      return undefined;
-    }
-    if (deliveries >= this.options.maxDeliveries) {
-      return this.deadLetterAndAck(
-        msg,
-        report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: f.error })),
-      );
-    }
-    // Redelivered later; the handlers that are done with it are skipped then (when it comes back here).
-    this.settled.remember(msg.seq, envelope.id, this.host!.settledHandlers(envelope, report));
-    this.replies.nak(msg, redeliveryDelay(this.options.backoff, deliveries));
-    return undefined;
-  }
-
-  private async deadLetterAndAck(msg: JsMsg, letters: DeadLetter[]): Promise<void> {
-    await this.deadLetter(msg, letters);
-    this.settled.forget(msg.seq);
-    this.replies.ack(msg);
-  }
-
-  /** Publishes the dead letters (retrying while the transport is open); the caller acknowledges afterwards. */
-  private async deadLetter(msg: JsMsg, letters: DeadLetter[]): Promise<void> {
-    const subject = `${this.options.deadLetterSubjectPrefix}.${this.options.group}`;
-    for (const letter of letters) {
-      let outgoing = deadLetterMessage(subject, this.options.group, msg, letter);
-      for (;;) {
-        try {
-          await this.publisher.publish(outgoing);
-          break;
-        } catch (error) {
-          if (isOverMaxPayload(error) && outgoing.body.length !== 0) {
-            // The original body plus the dead-letter headers exceed the server's max_payload: no retry can
-            // change that, so send the letter without the body (the event stream still has it).
-            this.logger.warn(
-              `NATS message ${msg.seq} (${msg.data.length} bytes) is too large to dead-letter with its body; ` +
-                `dead-lettered without it (read it from stream "${this.options.stream}" at sequence ${msg.seq}).`,
-            );
-            outgoing = deadLetterMessage(subject, this.options.group, msg, letter, true);
-            continue;
-          }
-          // The publisher already retried transient failures; a refusal is retried more slowly, unless closing.
-          if (this.closing) throw error;
-          this.logger.error(`Could not dead-letter NATS message ${msg.seq} to ${subject}: ${String(error)}`);
-          await delay(DEAD_LETTER_RETRY_MS);
-        }
-      }
-    }
-  }
-
-  private keepAlive(afterMs: number): void {
-    if (this.inFlight.size === 0) return;
-    const threshold = Date.now() - afterMs;
-    for (const [msg, startedAt] of this.inFlight) if (startedAt <= threshold) msg.working();
+    return outcome;
   }
 
   // ---------------------------------------------------------------- connection and set-up
@@ -344,8 +208,9 @@ export class NatsJetStreamTransport implements EventTransport {
     this.nc = nc;
     try {
       const jsm = await jetstreamManager(nc);
-      await this.ensureStream(jsm, this.options.stream, this.options.subjectPrefix);
-      await this.ensureStream(jsm, this.options.deadLetterStream, this.options.deadLetterSubjectPrefix);
+      const settings = await ensureStream(jsm, { name: this.options.stream, subjectPrefix: this.options.subjectPrefix, config: this.options.streamConfig });
+      this.checkDuplicateWindow(settings);
+      await this.ensureDeadLetterStream(jsm);
       this.state = 'connected';
       return { nc, jsm };
     } catch (error) {
@@ -361,6 +226,35 @@ export class NatsJetStreamTransport implements EventTransport {
     }
   }
 
+  private async ensureDeadLetterStream(jsm: JetStreamManager): Promise<void> {
+    const { deadLetterStream, deadLetterSubjectPrefix, streamConfig } = this.options;
+    const config = streamConfig.num_replicas === undefined ? {} : { num_replicas: streamConfig.num_replicas };
+    await ensureStream(jsm, { name: deadLetterStream, subjectPrefix: deadLetterSubjectPrefix, config });
+  }
+
+  /**
+   * Re-sends stop inside the stream's duplicate window, and a signature's freshness bound must fit in
+   * it (or a replay just past the window would verify).
+   */
+  private checkDuplicateWindow({ duplicateWindowMs }: StreamSettings): void {
+    this.publisher.boundResends(duplicateWindowMs);
+    const { signingKey, signatureMaxAgeMs, clockSkewMs, stream } = this.options;
+    if (signingKey !== undefined && signatureMaxAgeMs + 2 * clockSkewMs > duplicateWindowMs) {
+      throw new NatsTransportConfigError(
+        `NatsJetStreamTransport: signatureMaxAgeMs (${signatureMaxAgeMs}) + 2 x clockSkewMs (${clockSkewMs}) exceeds the duplicate_window of stream "${stream}" ` +
+          `(${duplicateWindowMs}ms): a signed message replayed just after the window would be accepted. Lower them, or raise duplicate_window.`,
+      );
+    }
+    const ping = this.options.connectionOptions.pingInterval ?? PING_INTERVAL_MS;
+    const detectionMs = ping * ((this.options.connectionOptions.maxPingOut ?? MAX_PINGS_OUT) + 1);
+    if (detectionMs * 2 > duplicateWindowMs) {
+      this.logger.warn(
+        `A dead NATS connection is detected only after ~${detectionMs}ms (pingInterval x (maxPingOut + 1)), too close to the duplicate_window of stream "${stream}" ` +
+          `(${duplicateWindowMs}ms): publishes caught in a dead connection may not be re-sent in time. Lower pingInterval, or raise duplicate_window.`,
+      );
+    }
+  }
+
   private async openNatsConnection(role: 'publish' | 'consume'): Promise<NatsConnection> {
     const { servers, group, connectionOptions } = this.options;
     try {
@@ -368,6 +262,8 @@ export class NatsJetStreamTransport implements EventTransport {
         name: `nestjs-event-bus:${group}:${role}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1000,
+        pingInterval: PING_INTERVAL_MS,
+        maxPingOut: MAX_PINGS_OUT,
         // The client otherwise captures a stack trace for every request it makes; not worth it here.
         noAsyncTraces: true,
         ...connectionOptions,
@@ -406,74 +302,14 @@ export class NatsJetStreamTransport implements EventTransport {
     this.disconnected.delete(nc);
   }
 
-  private async ensureStream(jsm: JetStreamManager, name: string, subjectPrefix: string): Promise<void> {
-    const subject = `${subjectPrefix}.>`;
-    for (let tries = 0; ; tries++) {
-      try {
-        const info = await jsm.streams.info(name);
-        if (!info.config.subjects?.includes(subject)) {
-          throw new NatsTransportConfigError(
-            `JetStream stream "${name}" exists but does not capture "${subject}" (its subjects: ${JSON.stringify(info.config.subjects ?? [])}). ` +
-              `Add "${subject}" to the stream, or choose another stream name or subject prefix.`,
-          );
-        }
-        return;
-      } catch (error) {
-        if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
-      }
-      try {
-        await jsm.streams.add({
-          retention: RetentionPolicy.Limits,
-          storage: StorageType.File,
-          duplicate_window: nanos(2 * 60 * 1000),
-          ...(name === this.options.stream ? this.options.streamConfig : {}),
-          name,
-          subjects: [subject],
-        });
-        return;
-      } catch (error) {
-        // Another instance created it meanwhile: read it again.
-        if (tries > 0 || !(error instanceof JetStreamApiError)) throw error;
-      }
-    }
-  }
-
-  private async ensureConsumer(jsm: JetStreamManager): Promise<void> {
-    const { stream, group, subjectPrefix, ackWaitMs, maxAckPending, deliverPolicy } = this.options;
-    const filter = `${subjectPrefix}.>`;
-    const wanted = { ack_wait: nanos(ackWaitMs), max_ack_pending: maxAckPending };
-    try {
-      const info = await jsm.consumers.info(stream, group);
-      if (info.config.filter_subject !== undefined && info.config.filter_subject !== filter) {
-        throw new NatsTransportConfigError(
-          `The consumer "${group}" on stream "${stream}" filters "${info.config.filter_subject}", not "${filter}". ` +
-            'Delete it (nats consumer rm) or use another group name.',
-        );
-      }
-      if (info.config.ack_wait !== wanted.ack_wait || info.config.max_ack_pending !== wanted.max_ack_pending) {
-        await jsm.consumers.update(stream, group, wanted);
-      }
-      return;
-    } catch (error) {
-      if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
-    }
-    await jsm.consumers.add(stream, {
-      durable_name: group,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
-      filter_subject: filter,
-      // Unlimited on the server: this transport dead-letters after maxDeliveries itself, so a message
-      // whose handler keeps crashing the process still ends in the dead letters instead of limbo.
-      max_deliver: -1,
-      ...wanted,
-    });
-  }
-
   // ---------------------------------------------------------------- shutdown and status
 
   /**
-   * Stops pulling, lets in-flight messages finish (releasing them to the server after closeTimeoutMs),
-   * waits for unacknowledged publishes, then drains the connection.
+   * Closes in this order: (1) stop pulling; (2) let in-flight messages finish for up to
+   * handlingCloseTimeoutMs, then release the rest to the server (each release recorded, so it costs no
+   * delivery budget); (3) drain the consuming connection (acknowledgements and releases flushed);
+   * (4) wait up to publishFlushTimeoutMs for the server to acknowledge every publish still waiting (the
+   * follow-ups of the handlers that just finished included); (5) drain the publishing connection.
    */
   close(): Promise<void> {
     return (this.closePromise ??= this.runClose());
@@ -481,33 +317,22 @@ export class NatsJetStreamTransport implements EventTransport {
 
   private async runClose(): Promise<void> {
     this.closing = true;
-    const deadline = Date.now() + this.options.closeTimeoutMs;
+    const { handlingCloseTimeoutMs, publishFlushTimeoutMs } = this.options;
     this.state = this.nc === undefined ? 'closed' : 'closing';
-    // No new pulls from here; messages of open pulls that arrive meanwhile are released by the pull loop.
-    if (this.inFlight.size !== 0) {
-      const drained = new Promise<void>((resolve) => (this.inFlightDrained = resolve));
-      if (!(await settlesWithin(drained, deadline - Date.now()))) {
-        this.logger.warn(
-          `${this.inFlight.size} NATS messages were still being handled after ${this.options.closeTimeoutMs}ms; ` +
-            'released to the server for redelivery.',
-        );
-        for (const msg of this.inFlight.keys()) this.replies.nak(msg);
-      }
-    }
-    clearInterval(this.workingTimer);
-    this.replies.flush();
+    await this.consumer?.stop(handlingCloseTimeoutMs);
     // Draining unsubscribes the open pulls and waits for what was already on the wire (released by the
-    // pull loop), then flushes the acknowledgements.
-    await drainConnection(this.consumerNc, deadline);
-    if (!(await settlesWithin(this.publisher.whenIdle(), deadline - Date.now()))) {
+    // consumer), then flushes the acknowledgements.
+    await drainConnection(this.consumerNc, Date.now() + 1000, () => this.consumer?.whenReleased());
+    const flushDeadline = Date.now() + publishFlushTimeoutMs;
+    if (!(await settlesWithin(this.publisher.whenIdle(), publishFlushTimeoutMs))) {
       const lost = this.publisher.stop('the NATS transport closed before the server acknowledged the message');
       this.logger.error(
-        `${lost} events were not acknowledged by NATS within closeTimeoutMs (${this.options.closeTimeoutMs}ms) and may be lost.`,
+        `${lost} events were not acknowledged by NATS within publishFlushTimeoutMs (${publishFlushTimeoutMs}ms) and may be lost.`,
       );
     } else {
       this.publisher.stop('the NATS transport is closed');
     }
-    await drainConnection(this.nc, deadline);
+    await drainConnection(this.nc, flushDeadline);
     this.state = 'closed';
   }
 
@@ -517,15 +342,19 @@ export class NatsJetStreamTransport implements EventTransport {
     let state = this.state;
     if (state === 'connected' && this.disconnected.size !== 0) state = 'reconnecting';
     if (state === 'connected' && nc !== undefined && nc.isClosed()) state = 'closed';
+    const consumerError = this.consumer?.error;
+    const deadLetterError = this.deadLetterer.error;
     return {
       state,
       ...(state === 'connected' && nc !== undefined ? { server: nc.getServer() } : {}),
       stream: this.options.stream,
       group: this.options.group,
-      consuming: this.consumer !== undefined && !this.closing && !this.pullPaused,
-      inFlight: this.inFlight.size,
+      consuming: this.consumer !== undefined && !this.closing && this.consumer.pulling,
+      inFlight: this.consumer?.handling ?? 0,
       pendingPublishes: this.publisher.pending,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(consumerError === undefined ? {} : { consumerError }),
+      ...(deadLetterError === undefined ? {} : { deadLetterError }),
     };
   }
 
@@ -540,41 +369,9 @@ const consoleLogger: LoggerService = {
   error: (message: string) => console.error(message),
 };
 
-/** Gives a message back for immediate redelivery; after the connection stopped publishing, the ack wait does it. */
-function release(msg: JsMsg): void {
-  try {
-    msg.nak();
-  } catch {
-    // Redelivered after the ack wait instead.
-  }
-}
-
-/** The client refused to send a message over the server's max_payload (a permanent failure). */
-function isOverMaxPayload(error: unknown): boolean {
-  return error instanceof InvalidArgumentError && error.message.includes('max_payload');
-}
-
-function isApiError(error: unknown, code: number): boolean {
-  return error instanceof JetStreamApiError && error.code === code;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** drain() flushes what is buffered; it cannot finish while disconnected, so close() after the deadline. */
-async function drainConnection(nc: NatsConnection | undefined, deadline: number): Promise<void> {
+async function drainConnection(nc: NatsConnection | undefined, deadline: number, before?: () => Promise<unknown> | undefined): Promise<void> {
   if (nc === undefined || nc.isClosed()) return;
+  await settlesWithin(before?.() ?? Promise.resolve(), Math.max(1000, deadline - Date.now()));
   if (!(await settlesWithin(nc.drain(), Math.max(1000, deadline - Date.now())))) await nc.close().catch(() => undefined);
-}
-
-/** True when `promise` settled within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

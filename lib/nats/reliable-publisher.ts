@@ -24,8 +24,20 @@ interface PendingPublish {
   reject: (error: unknown) => void;
   failures: number;
   refusals: number;
+  /** Publish order, so what is re-sent together (on reconnect) goes out in the order it was published. */
+  order: number;
   /** When the current attempt was sent (for the acknowledgement timeout). */
   sentAt: number;
+  /** When the first copy went to a connected server (0: none yet); re-sends stop a margin before the duplicate window ends. */
+  firstSentAt: number;
+  /** Gives up after this long since it was published (dead letters: the caller then frees the message). */
+  giveUpAfterMs: number;
+  publishedAt: number;
+}
+
+export interface PublishLimits {
+  /** Reject with PublishAbortedError when not acknowledged this long after `publish` (default: keep trying while open). */
+  giveUpAfterMs?: number;
 }
 
 /** A server that refuses a message outright (not a timeout or a lost connection) is asked this many times. */
@@ -35,7 +47,10 @@ const MAX_RETRY_MS = 5000;
 /** No acknowledgement after this long: sent again (the message id makes a second copy harmless). */
 const ACK_TIMEOUT_MS = 5000;
 
-/** The publisher stopped (the transport closed) before the server acknowledged the message. */
+/**
+ * The publisher stopped (the transport closed) before the server acknowledged the message, or gave up
+ * re-sending it (its `giveUpAfterMs`, or the stream's duplicate window: a copy sent later could be stored twice).
+ */
 export class PublishAbortedError extends Error {
   constructor(reason: string) {
     super(reason);
@@ -96,8 +111,16 @@ export class ReliablePublisher {
   private nc: NatsConnection | undefined;
   private replyPrefix = '';
   private replySubscription: Subscription | undefined;
-  /** False while the client is reconnecting: what is published then waits in the client's buffer. */
+  /**
+   * False while the client is reconnecting. The client discards its outbound buffer when it reconnects,
+   * so what is published then is held here instead, and sent (with every publish still awaiting its
+   * acknowledgement) as soon as the connection is back.
+   */
   private connected = true;
+  private held: PendingPublish[] = [];
+  private nextOrder = 0;
+  /** Re-sends stop this long after the first copy was sent (set from the stream's duplicate window). */
+  private resendWindowMs = Infinity;
 
   constructor(
     private readonly connection: () => Promise<NatsConnection>,
@@ -111,10 +134,30 @@ export class ReliablePublisher {
     return this.active + this.queue.length;
   }
 
-  publish(message: OutgoingMessage): Promise<void> {
+  /**
+   * Bounds re-sends by the stream's duplicate window: JetStream drops a second copy of a message id only
+   * within it, so a copy sent after it could be stored twice. Re-sending stops one acknowledgement
+   * timeout before the window ends; the publish then rejects (it may or may not have been stored).
+   */
+  boundResends(duplicateWindowMs: number): void {
+    this.resendWindowMs = Math.max(this.ackTimeoutMs, duplicateWindowMs - this.ackTimeoutMs);
+  }
+
+  publish(message: OutgoingMessage, limits: PublishLimits = NO_LIMITS): Promise<void> {
     if (this.stopped !== undefined) return Promise.reject(new PublishAbortedError(this.stopped));
     return new Promise((resolve, reject) => {
-      const item: PendingPublish = { message, resolve, reject, failures: 0, refusals: 0, sentAt: 0 };
+      const item: PendingPublish = {
+        message,
+        resolve,
+        reject,
+        failures: 0,
+        refusals: 0,
+        order: this.nextOrder++,
+        sentAt: 0,
+        firstSentAt: 0,
+        giveUpAfterMs: limits.giveUpAfterMs ?? Infinity,
+        publishedAt: limits.giveUpAfterMs === undefined ? 0 : Date.now(),
+      };
       if (this.active < this.window) {
         this.active++;
         this.attempt(item);
@@ -143,6 +186,7 @@ export class ReliablePublisher {
     this.sweeper = undefined;
     for (const item of this.awaiting.values()) this.finish(item, new PublishAbortedError(reason));
     this.awaiting.clear();
+    for (const item of this.held.splice(0)) this.finish(item, new PublishAbortedError(reason));
     for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) item.reject(new PublishAbortedError(reason));
     this.replySubscription?.unsubscribe();
     return abandoned;
@@ -163,8 +207,18 @@ export class ReliablePublisher {
       );
       return;
     }
+    const expired = this.expiry(item);
+    if (expired !== undefined) {
+      this.finish(item, expired);
+      return;
+    }
+    if (!this.connected) {
+      this.held.push(item);
+      return;
+    }
     const token = (this.nextToken++).toString(36);
     item.sentAt = Date.now();
+    if (item.firstSentAt === 0) item.firstSentAt = item.sentAt;
     this.awaiting.set(token, item);
     try {
       const { subject, body, headers } = item.message;
@@ -189,8 +243,36 @@ export class ReliablePublisher {
   private async watchConnection(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') this.connected = false;
-      else if (status.type === 'reconnect') this.connected = true;
+      else if (status.type === 'reconnect') this.resendAll();
     }
+  }
+
+  /**
+   * Back from an outage: the client dropped whatever was buffered and acknowledgements in flight are
+   * lost, so everything still waiting is sent again now, in publish order (a copy the server did store
+   * is dropped by its message id), rather than one acknowledgement timeout later.
+   */
+  private resendAll(): void {
+    this.connected = true;
+    if (this.stopped !== undefined) return;
+    const again = [...this.awaiting.values(), ...this.held.splice(0)].sort((a, b) => a.order - b.order);
+    this.awaiting.clear();
+    for (const item of again) this.attempt(item);
+  }
+
+  /** Why `item` must not be sent again, if so. */
+  private expiry(item: PendingPublish): PublishAbortedError | undefined {
+    const now = Date.now();
+    if (item.publishedAt !== 0 && now - item.publishedAt > item.giveUpAfterMs) {
+      return new PublishAbortedError(`not acknowledged by JetStream within ${item.giveUpAfterMs}ms`);
+    }
+    if (item.firstSentAt !== 0 && now - item.firstSentAt > this.resendWindowMs) {
+      return new PublishAbortedError(
+        `not acknowledged by JetStream within ${this.resendWindowMs}ms of the first copy; another copy could outlast the stream's ` +
+          'duplicate_window and be stored twice, so it was not re-sent (it may or may not be stored). Raise duplicate_window to re-send for longer.',
+      );
+    }
+    return undefined;
   }
 
   private onReply(error: Error | null, msg: Msg): void {
@@ -254,6 +336,11 @@ export class ReliablePublisher {
       this.finish(item, error);
       return;
     }
+    const expired = this.expiry(item);
+    if (expired !== undefined) {
+      this.finish(item, new PublishAbortedError(`${expired.message}; last error: ${String(error)}`));
+      return;
+    }
     const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** item.failures);
     if (item.failures === 0 || item.failures % 10 === 0) {
       this.logger()?.warn?.(`Publishing to ${item.message.subject} failed (${String(error)}); retrying in ${delay}ms.`);
@@ -281,6 +368,8 @@ export class ReliablePublisher {
     }
   }
 }
+
+const NO_LIMITS: PublishLimits = {};
 
 /** Failures no retry can fix: a message over the server's max_payload, an invalid subject, no permission. */
 function isPermanent(error: unknown): boolean {

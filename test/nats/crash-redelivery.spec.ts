@@ -106,8 +106,8 @@ describeNats('NATS JetStream transport: an instance killed mid-handling', () => 
   it('dead-letters a message whose deliveries ran out without an acknowledgement, instead of looping', async () => {
     const published = await killWorkerMidHandling(capped, { job: 43 });
 
-    // One delivery allowed: the one the killed worker took. The survivor must not run the handler again.
-    const survivor = await suite.startApp(transport(capped, 'workers', { ackWaitMs: ACK_WAIT_MS, maxDeliveries: 1 }), [SurvivorListener]);
+    // One lost delivery allowed: the one the killed worker took. The survivor must not run the handler again.
+    const survivor = await suite.startApp(transport(capped, 'workers', { ackWaitMs: ACK_WAIT_MS, maxLostDeliveries: 1 }), [SurvivorListener]);
     await eventually(async () => (await storedMessages(suite.nc, capped.deadLetterStream)).length === 1);
     await eventually(() => consumerIsIdle(suite.nc, capped.stream, 'workers'));
 

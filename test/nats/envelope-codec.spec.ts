@@ -85,7 +85,7 @@ describe('EnvelopeCodec', () => {
     expect(() => codec.encode(envelope({ payload: { n: 1n } }))).toThrow(InvalidEventError);
     expect(() => codec.encode(envelope({ payload: Symbol('x') }))).toThrow(InvalidEventError);
     expect(() => codec.encode(envelope({ payload: 'x'.repeat(2000) }))).toThrow(/over the 1024-byte limit/);
-    expect(() => codec.encode(envelope({ payload: 'x'.repeat(600) }), 500)).toThrow(/over the 500-byte limit/);
+    expect(() => codec.encode(envelope({ payload: 'x'.repeat(600) }), 500)).toThrow(/exceed the server's max_payload \(500 bytes\)/);
   });
 
   it('names the reason of each malformed message', () => {

@@ -5,6 +5,7 @@ import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js'
 import type { TransportHost } from '../../lib/transport/event-transport.interface.js';
 import { EnvelopeCodec } from '../../lib/nats/envelope-codec.js';
 import { MessageSigner } from '../../lib/nats/message-signer.js';
+import { SignatureScope } from '../../lib/nats/signature-scope.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import {
   consumerIsIdle,
@@ -164,7 +165,7 @@ describeNats('NATS JetStream transport: poison and forged messages', () => {
     const wrongKey = stranger.encode(envelope('forged-2'));
     await js.publish(wrongKey.subject, wrongKey.body, { headers: wrongKey.headers });
     // Signed with the right key, then the body was changed on the way.
-    const insider = new EnvelopeCodec(n.subjectPrefix!, 1 << 20, new MessageSigner(Buffer.from(key)));
+    const insider = new EnvelopeCodec(n.subjectPrefix!, 1 << 20, new MessageSigner(Buffer.from(key)), new SignatureScope(n.stream, 60_000, 30_000));
     const tampered = insider.encode(envelope('forged-3'));
     await js.publish(tampered.subject, encoder.encode('{"amount":1000000}'), { headers: tampered.headers });
     // Correctly signed by another publisher with the key: accepted.
