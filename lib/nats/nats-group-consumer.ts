@@ -14,6 +14,11 @@ import { redeliveryDelay, type ResolvedNatsOptions } from './nats-jetstream-tran
 const RETRY_PULL_MS = 1000;
 /** A message whose dead letter could not be written comes back after this long. */
 const DEAD_LETTER_RETRY_MS = 5000;
+/**
+ * A released message comes back after this long: its release is recorded meanwhile (it may arrive on
+ * a connection that is draining, where nothing can wait for the record before giving it back).
+ */
+const RELEASE_DELAY_MS = 1000;
 
 interface InFlight {
   startedAt: number;
@@ -88,11 +93,10 @@ export class NatsGroupConsumer {
       }
     }
     clearInterval(this.keepAliveTimer);
-    await Promise.all([...this.releasing]);
     this.replies.flush();
   }
 
-  /** Releases still being recorded (messages that arrived while closing), for the close to wait on. */
+  /** Releases still being recorded, for the close to wait on before the publishing connection drains. */
   whenReleased(): Promise<unknown> {
     return Promise.all([...this.releasing]);
   }
@@ -269,23 +273,25 @@ export class NatsGroupConsumer {
     this.replies.nak(msg, DEAD_LETTER_RETRY_MS);
   }
 
-  /** Gives a message back unfinished (closing), recording the release first so it costs no budget. */
+  /**
+   * Gives a message back unfinished (closing), and records the release before it comes back, so it
+   * costs no delivery budget.
+   */
   private release(msg: JsMsg, state: InFlight): void {
+    try {
+      // Directly, not batched: the connection may be draining by the next turn.
+      msg.nak(RELEASE_DELAY_MS);
+    } catch {
+      // Redelivered after the ack wait instead.
+    }
     const id = state.id ?? msg.headers?.get(HEADER.id) ?? '';
+    if (id === '') return;
     const recorded = (async () => {
-      if (id !== '') {
-        try {
-          const record = state.record ?? (msg.info.deliveryCount > 1 ? await this.ledger.read(id, msg.seq) : undefined) ?? emptyRecord(id, msg.seq);
-          await this.ledger.write({ ...record, releases: record.releases + 1 });
-        } catch (error) {
-          this.logger.warn(`Could not record the release of NATS message ${msg.seq} (${String(error)}); its redelivery counts as lost.`);
-        }
-      }
       try {
-        // Directly, not batched: the connection may be draining by the next turn.
-        msg.nak();
-      } catch {
-        // Redelivered after the ack wait instead.
+        const record = state.record ?? (msg.info.deliveryCount > 1 ? await this.ledger.read(id, msg.seq) : undefined) ?? emptyRecord(id, msg.seq);
+        await this.ledger.write({ ...record, releases: record.releases + 1 });
+      } catch (error) {
+        this.logger.warn(`Could not record the release of NATS message ${msg.seq} (${String(error)}); its redelivery counts as lost.`);
       }
     })();
     this.releasing.add(recorded);

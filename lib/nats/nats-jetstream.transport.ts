@@ -306,9 +306,9 @@ export class NatsJetStreamTransport implements EventTransport {
 
   /**
    * Closes in this order: (1) stop pulling; (2) let in-flight messages finish for up to
-   * handlingCloseTimeoutMs, then release the rest to the server (each release recorded, so it costs no
-   * delivery budget); (3) drain the consuming connection (acknowledgements and releases flushed);
-   * (4) wait up to publishFlushTimeoutMs for the server to acknowledge every publish still waiting (the
+   * handlingCloseTimeoutMs, then release the rest to the server (redelivered after a second, each release
+   * recorded meanwhile, so it costs no delivery budget); (3) drain the consuming connection
+   * (acknowledgements and releases flushed); (4) wait up to publishFlushTimeoutMs for the server to acknowledge every publish still waiting (the
    * follow-ups of the handlers that just finished included); (5) drain the publishing connection.
    */
   close(): Promise<void> {
@@ -322,8 +322,10 @@ export class NatsJetStreamTransport implements EventTransport {
     await this.consumer?.stop(handlingCloseTimeoutMs);
     // Draining unsubscribes the open pulls and waits for what was already on the wire (released by the
     // consumer), then flushes the acknowledgements.
-    await drainConnection(this.consumerNc, Date.now() + 1000, () => this.consumer?.whenReleased());
+    await drainConnection(this.consumerNc, Date.now() + 1000);
     const flushDeadline = Date.now() + publishFlushTimeoutMs;
+    // The releases' records go out on the publishing connection.
+    if (this.consumer !== undefined) await settlesWithin(this.consumer.whenReleased(), publishFlushTimeoutMs);
     if (!(await settlesWithin(this.publisher.whenIdle(), publishFlushTimeoutMs))) {
       const lost = this.publisher.stop('the NATS transport closed before the server acknowledged the message');
       this.logger.error(
@@ -370,8 +372,7 @@ const consoleLogger: LoggerService = {
 };
 
 /** drain() flushes what is buffered; it cannot finish while disconnected, so close() after the deadline. */
-async function drainConnection(nc: NatsConnection | undefined, deadline: number, before?: () => Promise<unknown> | undefined): Promise<void> {
+async function drainConnection(nc: NatsConnection | undefined, deadline: number): Promise<void> {
   if (nc === undefined || nc.isClosed()) return;
-  await settlesWithin(before?.() ?? Promise.resolve(), Math.max(1000, deadline - Date.now()));
   if (!(await settlesWithin(nc.drain(), Math.max(1000, deadline - Date.now())))) await nc.close().catch(() => undefined);
 }
