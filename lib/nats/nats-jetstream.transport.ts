@@ -151,6 +151,16 @@ export class NatsJetStreamTransport implements EventTransport {
 
   async start(host: TransportHost): Promise<void> {
     this.host = host;
+    try {
+      await this.startConsuming(host);
+    } catch (error) {
+      // Nothing is left open by a start-up that failed (e.g. a consumer with settings this cannot use).
+      await this.close();
+      throw error;
+    }
+  }
+
+  private async startConsuming(host: TransportHost): Promise<void> {
     const { jsm } = await this.connect();
     await this.provisionConsumer(jsm);
     await this.ledger.open();
