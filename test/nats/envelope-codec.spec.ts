@@ -5,6 +5,7 @@ import { InvalidEventError } from '../../lib/index.js';
 import { EnvelopeCodec, HEADER } from '../../lib/nats/envelope-codec.js';
 import { PoisonMessageError } from '../../lib/nats/index.js';
 import { MessageSigner } from '../../lib/nats/message-signer.js';
+import { SignatureScope } from '../../lib/nats/signature-scope.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 
@@ -155,5 +156,32 @@ describe('EnvelopeCodec with a signing key', () => {
       h.set(HEADER.signature, garbage);
       expect(poison(() => signed.decode({ subject: SUBJECT, headers: h, data: bytes(encoded) })).reason).toBe('forged');
     }
+  });
+});
+
+describe('EnvelopeCodec signatures bound to stream, subject and signing time', () => {
+  const scope = new SignatureScope('ORDERS', 60_000, 30_000);
+  const signed = new EnvelopeCodec('events', 1024, new MessageSigner(KEY), scope);
+
+  it('refuses a copy replayed into another stream or under another subject', () => {
+    const encoded = signed.encode(envelope());
+    const otherStream = new EnvelopeCodec('events', 1024, new MessageSigner(KEY), new SignatureScope('AUDIT', 60_000, 30_000));
+    expect(signed.decode({ subject: SUBJECT, headers: encoded.headers, data: bytes(encoded) }).id).toBe('0001-abc');
+    expect(poison(() => otherStream.decode({ subject: SUBJECT, headers: encoded.headers, data: bytes(encoded) })).reason).toBe('forged');
+    expect(poison(() => signed.decode({ subject: 'events.order.cancelled', headers: encoded.headers, data: bytes(encoded) })).reason).toBe('forged');
+  });
+
+  it('refuses a copy stored longer after its signing than maxAge + skew (a replay), or signed too far in the future', () => {
+    const encoded = signed.encode(envelope());
+    const h = encoded.headers;
+    const signedAt = Number(h.get(HEADER.signedAt));
+    const decode = (storedAtMs: number) => signed.decode({ subject: SUBJECT, headers: h, data: bytes(encoded), storedAtMs });
+    expect(decode(signedAt + 90_000).id).toBe('0001-abc');
+    expect(decode(signedAt - 30_000).id).toBe('0001-abc');
+    expect(poison(() => decode(signedAt + 90_001)).reason).toBe('expired');
+    expect(poison(() => decode(signedAt - 30_001)).reason).toBe('expired');
+    // The signing time is signed: moving it breaks the signature.
+    h.set(HEADER.signedAt, String(signedAt + 1000));
+    expect(poison(() => decode(signedAt + 1000)).reason).toBe('forged');
   });
 });
