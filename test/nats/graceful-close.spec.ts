@@ -11,6 +11,24 @@ import {
   transport,
 } from './support/nats-test-env.js';
 import { setUpNatsSuite } from './support/nats-suite.js';
+import { natsServerBinaryAvailable, PrivateNatsServer } from './support/private-nats-server.js';
+import { connect } from '@nats-io/transport-node';
+import { storedMessages, uniqueNames } from './support/nats-test-env.js';
+
+const withServerBinary = natsServerBinaryAvailable() ? it : it.skip;
+
+/** Publishes a follow-up, then takes 3 s (far over the handling close timeout of its test). */
+@Injectable()
+class ForwardingListener {
+  readonly started = new Progress();
+  constructor(private readonly events: EventPublisher) {}
+  @OnEvent('mail.send')
+  async handle() {
+    this.events.publish('mail.sent', {});
+    this.started.add();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
 
 const describeNats = await describeWithNats();
 
@@ -88,4 +106,36 @@ describeNats('NATS JetStream transport: graceful shutdown', () => {
     expect(new Set(survivor.get(PromptListener).handled)).toEqual(ids);
     expect(stuck.get(Mail).handled).toHaveLength(0);
   });
+
+  withServerBinary('gives in-flight messages handlingCloseTimeoutMs, and publishes still waiting publishFlushTimeoutMs of their own', async () => {
+    const server = await PrivateNatsServer.start();
+    try {
+      const n = uniqueNames('closeorder');
+      const t = transport(n, 'mailer', {
+        servers: server.url,
+        handlingCloseTimeoutMs: 200,
+        publishFlushTimeoutMs: 20_000,
+        connectionOptions: { reconnectTimeWait: 100 },
+      });
+      const app = await startApp(t, [ForwardingListener], { shutdownTimeoutMs: 30_000 });
+      await app.get(EventPublisher).publishAndWait('mail.send', {});
+      await app.get(ForwardingListener).started.reach(1);
+      // The follow-up cannot be acknowledged while the server is away.
+      await server.stop();
+      const closed = app.close();
+      // Long past the handling timeout the close still waits for the follow-up; the server comes back.
+      await eventually(() => t.status().state === 'closing');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await server.restart();
+      await closed;
+      const nc = await connect({ servers: server.url });
+      try {
+        expect((await storedMessages(nc, n.stream)).map((m) => m.subject)).toEqual([`${n.subjectPrefix}.mail.send`, `${n.subjectPrefix}.mail.sent`]);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await server.dispose();
+    }
+  }, 60_000);
 });
