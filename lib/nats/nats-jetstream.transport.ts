@@ -381,8 +381,13 @@ const consoleLogger: LoggerService = {
   error: (message: string) => console.error(message),
 };
 
-/** drain() flushes what is buffered; it cannot finish while disconnected, so close() after the deadline. */
+/**
+ * drain() flushes what is buffered; it cannot finish while disconnected, so close() after the deadline.
+ * A drain that failed (e.g. refused while reconnecting) leaves the connection open and reconnecting
+ * forever: close it then too.
+ */
 async function drainConnection(nc: NatsConnection | undefined, deadline: number): Promise<void> {
   if (nc === undefined || nc.isClosed()) return;
-  if (!(await settlesWithin(nc.drain(), Math.max(1000, deadline - Date.now())))) await nc.close().catch(() => undefined);
+  await settlesWithin(nc.drain(), Math.max(1000, deadline - Date.now()));
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
 }
