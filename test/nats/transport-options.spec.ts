@@ -37,9 +37,10 @@ describe('NatsJetStreamTransport options', () => {
   });
 
   it('fails start-up with a message naming the servers when NATS cannot be reached', async () => {
-    const transport = new NatsJetStreamTransport({ ...base, servers: 'nats://127.0.0.1:1' });
     const host = { logger: console, subscriptions: () => [], deliver: () => Promise.reject(new Error('unused')), settledHandlers: () => [], restoreEnvelope: () => { throw new Error('unused'); } };
-    await expect(transport.start(host)).rejects.toThrow(NatsTransportConfigError);
+    // A failed start() closes the transport (nothing left open), so each expectation gets its own.
+    await expect(new NatsJetStreamTransport({ ...base, servers: 'nats://127.0.0.1:1' }).start(host)).rejects.toThrow(NatsTransportConfigError);
+    const transport = new NatsJetStreamTransport({ ...base, servers: 'nats://127.0.0.1:1' });
     await expect(transport.start(host)).rejects.toThrow(/Could not connect to NATS at nats:\/\/127\.0\.0\.1:1/);
     expect(transport.status()).toMatchObject({ state: 'failed' });
     await transport.close();
