@@ -16,6 +16,16 @@ export type { HandlerFailure } from './interfaces/handler-failure.interface.js';
 export type { PublishOptions } from './interfaces/publish-options.interface.js';
 export type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
 export type { EventTransport, TransportHost, TransportDeliveryOptions } from './transport/event-transport.interface.js';
+export { DeadLetters } from './dead-letters/dead-letters.js';
+export {
+  REDRIVE_OF_HEADER,
+  type DeadLetterRecord,
+  type DeadLetterFilter,
+  type RedriveResult,
+  type RedriveOutcome,
+} from './dead-letters/dead-letter.interface.js';
+export type { DeadLetterStore, DeadLetterStoreProvider, Redeliver } from './dead-letters/dead-letter-store.interface.js';
+export { InvalidDeadLetterQueryError } from './dead-letters/dead-letters-errors.js';
 export {
   EventBusError,
   InvalidEventError,
