@@ -29,6 +29,7 @@ import {
 } from './nats-jetstream-transport.options.js';
 import { ReliablePublisher } from './reliable-publisher.js';
 import { SettledHandlersMemory } from './settled-handlers.memory.js';
+import { NatsDeadLetterStore } from './nats-dead-letter.store.js';
 
 /** Where the connection stands, for health checks. */
 export type NatsConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'failed';
@@ -509,6 +510,11 @@ export class NatsJetStreamTransport implements EventTransport {
     }
     await drainConnection(this.nc, deadline);
     this.state = 'closed';
+  }
+
+  /** This group's dead letters, for `DeadLetters` (list, inspect, redrive, purge). */
+  deadLetterStore(): NatsDeadLetterStore {
+    return new NatsDeadLetterStore({ connection: () => this.connect(), options: this.options, codec: this.codec, host: () => this.host });
   }
 
   /** Connection and consumer state, for health checks and dashboards. */
