@@ -3,7 +3,7 @@ export { MODULE_OPTIONS_TOKEN as EVENT_BUS_MODULE_OPTIONS, type EventBusOptionsF
 export { EventBus, type EventListener, type WaitForOptions } from './event-bus.js';
 export { EventPublisher } from './event-publisher.js';
 export { OnEvent, createOnEvent, OnEventClass } from './on-event.decorator.js';
-export { Event } from './event.decorator.js';
+export { Event, type EventOptions } from './event.decorator.js';
 export { EVENT_ENVELOPE } from './constants.js';
 export type { EventEnvelope, EventName, EventHeaders } from './event-envelope.js';
 export type { EventClass, EventSelector } from './event-name.js';
