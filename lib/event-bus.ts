@@ -64,6 +64,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   readonly errors$: Observable<HandlerFailure>;
   /** Final failures only: the handler gave up on the event. */
   readonly deadLetters$: Observable<HandlerFailure>;
+  /** @internal Every successful handler run, for the events page's rates. */
+  readonly handled$: Observable<{ envelope: EventEnvelope; handler: string }>;
 
   constructor(@Inject(MODULE_OPTIONS_TOKEN) options: EventBusModuleOptions) {
     validateModuleOptions(options);
@@ -105,6 +107,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.events$ = containedView(this.dispatcher.events$, report);
     this.errors$ = containedView(this.dispatcher.failures.errors$, report);
     this.deadLetters$ = containedView(this.dispatcher.failures.deadLetters$, report);
+    this.handled$ = containedView(this.dispatcher.handled$, report);
   }
 
   // ---------------------------------------------------------------- publishing
@@ -202,6 +205,14 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     const skip = new Set<string>();
     for (const h of this.registry.resolve(envelope.name, envelope.payload)) if (!handlers.has(h.label)) skip.add(h.label);
     return this.dispatcher.enqueueAndTrack(again, skip);
+  }
+
+  /** @internal For the events page: events waiting for dispatch, and per handler its unfinished runs (running, waiting, retrying, queued). */
+  load(): { queued: number; handlers: { handler: string; unfinished: number }[] } {
+    return {
+      queued: this.dispatcher.queued,
+      handlers: [...this.dispatcher.unfinishedByHandler()].map(([handler, unfinished]) => ({ handler, unfinished })),
+    };
   }
 
   // ---------------------------------------------------------------- registration and lifecycle (internal)
