@@ -42,7 +42,7 @@ interface Wrapper {
  * classes included), plus the string subscriptions of `EventBus.on()` listeners. Symbol events are left
  * out: they cannot leave the process or be named in a document.
  */
-export function collectTopology(app: INestApplicationContext, extraEvents: readonly (string | EventClass)[] = []): EventTopology {
+export function collectTopology(app: Pick<INestApplicationContext, 'get'>, extraEvents: readonly (string | EventClass)[] = []): EventTopology {
   const discovery = app.get(DiscoveryService, { strict: false });
   const scanner = new MetadataScanner();
   const bus = app.get(EventBus, { strict: false });

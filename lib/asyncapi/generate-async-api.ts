@@ -27,7 +27,7 @@ const SCHEMA_REF = '#/components/schemas/';
  * publishers as send operations, and the transport's servers and channel addresses (NATS subjects).
  * Call it once the application is initialised (`await app.init()`).
  */
-export async function generateAsyncApi(app: INestApplicationContext, options: AsyncApiOptions): Promise<AsyncApiDocument> {
+export async function generateAsyncApi(app: Pick<INestApplicationContext, 'get'>, options: AsyncApiOptions): Promise<AsyncApiDocument> {
   checkOptions(options);
   const topology = collectTopology(app, [...(options.events ?? []), ...Object.keys(options.publishers ?? {})]);
   const classSchemas = await loadClassSchemas(SCHEMA_REF);
