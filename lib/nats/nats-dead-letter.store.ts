@@ -183,7 +183,8 @@ export class NatsDeadLetterStore implements DeadLetterStore {
     let wire: WireEnvelope | undefined;
     let problem: string | undefined;
     // A dead letter kept without its body (too large) is read from the event stream when redriven.
-    if (!h.has(DEAD_LETTER_HEADER.bodyOmitted)) ({ wire, problem } = this.decodeLetter(h, eventId, stored.data));
+    const omitted = h.has(DEAD_LETTER_HEADER.bodyOmitted);
+    if (!omitted) ({ wire, problem } = this.decodeLetter(h, eventId, stored.data));
     if (problem === undefined && (reason !== 'handler-failed' || handler === undefined)) {
       problem = `it was dead-lettered as "${reason}", not by a handler that failed`;
     }
@@ -201,7 +202,8 @@ export class NatsDeadLetterStore implements DeadLetterStore {
       deadLetteredAt: stored.time.toISOString(),
       ...(correlationId === undefined ? {} : { correlationId }),
       ...(wire?.causationId === undefined ? {} : { causationId: wire.causationId }),
-      payload: wire?.payload ?? (wire === undefined ? new TextDecoder().decode(stored.data) : undefined),
+      // Undecodable: the raw text, to inspect. Kept without its body: nothing here (the event stream has it).
+      payload: wire !== undefined ? wire.payload : omitted ? undefined : new TextDecoder().decode(stored.data),
       headers: wire?.headers ?? {},
       ...(redriveOf === undefined ? {} : { redriveOf }),
       redrivable: problem === undefined,

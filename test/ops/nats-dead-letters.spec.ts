@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import { DeadLetters, EventPublisher, OnEvent, REDRIVE_OF_HEADER, type EventEnvelope } from '../../lib/index.js';
 import { describeWithNats, eventually, transport } from '../nats/support/nats-test-env.js';
 import { setUpNatsSuite } from '../nats/support/nats-suite.js';
@@ -116,6 +117,31 @@ describeNats('DeadLetters over NATS JetStream', () => {
     expect(await letters.purge({ event: 'other.event' })).toBe(0);
     expect(await letters.purge({ ids: [again.id] })).toBe(1);
     expect(await letters.list()).toEqual([]);
+  });
+
+  it('redrives a dead letter kept without its body (too large) from the event stream', async () => {
+    const names = suite.names();
+    const billing = await suite.startApp(transport(names, 'billing', { maxDeliveries: 1, maxPayloadBytes: 1024 * 1024 }), [Ledger, Receipts]);
+    const letters = billing.get(DeadLetters);
+    // A payload that just fits the server's max_payload: with the dead-letter headers it would not.
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', 'huge-1');
+    h.set('Eb-Occurred-At', String(Date.now()));
+    const headerBytes = (h as unknown as { encode(): Uint8Array }).encode().length;
+    const body = JSON.stringify('x'.repeat(suite.nc.info!.max_payload - headerBytes - 64));
+    await jetstream(suite.nc).publish(`${names.subjectPrefix}.invoice.paid`, body, { headers: h });
+    await eventually(async () => (await letters.list()).length === 1);
+    const [letter] = await letters.list();
+    expect(letter).toEqual(expect.objectContaining({ eventId: 'huge-1', handler: 'Ledger.record', reason: 'handler-failed', redrivable: true }));
+    expect(letter.payload).toBeUndefined();
+    const stored = await (await jetstreamManager(suite.nc)).streams.getMessage(names.deadLetterStream, { seq: Number(letter.id) });
+    expect(stored!.header.get(DEAD_LETTER_HEADER.bodyOmitted)).not.toBe('');
+    const ledger = billing.get(Ledger);
+    ledger.broken = false;
+    ledger.seen.length = 0;
+    expect(await letters.redrive(letter.id)).toEqual({ id: letter.id, outcome: 'delivered' });
+    expect(ledger.seen).toHaveLength(1);
+    expect((ledger.seen[0].payload as string).length).toBe(body.length - 2);
   });
 
   it('a forged message is listed with its reason and is not redrivable', async () => {
