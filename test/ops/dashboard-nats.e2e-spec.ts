@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { EventBusModule, EventPublisher, OnEvent } from '../../lib/index.js';
+import { EventBusDashboardModule } from '../../lib/dashboard/index.js';
+import { describeWithNats, eventually, transport } from '../nats/support/nats-test-env.js';
+import { setUpNatsSuite } from '../nats/support/nats-suite.js';
+
+const describeNats = await describeWithNats();
+
+@Injectable()
+class Shipping {
+  broken = true;
+  shipped: number[] = [];
+  @OnEvent('parcel.ready')
+  ship(parcel: { n: number }) {
+    if (this.broken) throw new Error('carrier down');
+    this.shipped.push(parcel.n);
+  }
+}
+
+describeNats('the events page over NATS JetStream (localOnly)', () => {
+  const suite = setUpNatsSuite('ops_page');
+  let app: INestApplication;
+
+  afterEach(() => app?.close());
+
+  it("shows the group's topology and its dead letters from the dead-letter stream, and redrives one", async () => {
+    const names = suite.names();
+    @Module({
+      imports: [
+        EventBusModule.forRoot({ logger: false, transport: transport(names, 'shipping', { maxDeliveries: 1 }) }),
+        EventBusDashboardModule.forRoot({ path: '/ops/events', localOnly: true }),
+      ],
+      providers: [Shipping],
+    })
+    class ShippingModule {}
+    app = (await Test.createTestingModule({ imports: [ShippingModule] }).compile()).createNestApplication({ logger: false });
+    await app.init();
+    const http = request(app.getHttpServer());
+    app.get(EventPublisher).publish('parcel.ready', { n: 1 });
+
+    let state: { deadLetters: { id: string }[]; [key: string]: unknown } = { deadLetters: [] };
+    await eventually(async () => {
+      state = (await http.get('/ops/events/api/state').expect(200)).body;
+      return state.deadLetters.length === 1;
+    });
+    expect(state).toEqual(
+      expect.objectContaining({
+        transport: 'nats',
+        group: 'shipping',
+        deadLetterSource: 'nats',
+        topology: [{ event: 'parcel.ready', kind: 'name', handlers: ['Shipping.ship'] }],
+      }),
+    );
+    const page = await http.get('/ops/events').expect(200);
+    expect(page.text).toContain('kept in nats');
+    const token = /name="eb-token" content="([^"]+)"/.exec(page.text)![1];
+    app.get(Shipping).broken = false;
+    const [letter] = state.deadLetters;
+    const result = await http.post(`/ops/events/api/dead-letters/${letter.id}/redrive`).set('x-eb-dashboard-token', token).expect(200);
+    expect(result.body).toEqual(expect.objectContaining({ outcome: 'delivered', message: `Dead letter ${letter.id} redriven: delivered.` }));
+    expect(app.get(Shipping).shipped).toEqual([1]);
+    expect((await http.get('/ops/events/api/state').expect(200)).body.deadLetters).toEqual([]);
+    const document = (await http.get('/ops/events/asyncapi.json').expect(200)).body;
+    expect(document.channels['parcel.ready'].address).toBe(`${names.subjectPrefix}.parcel.ready`);
+  });
+});
