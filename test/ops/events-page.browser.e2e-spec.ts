@@ -85,6 +85,22 @@ describeBrowser('the events page in headless Chromium', () => {
     await page.screenshot({ path: join(shots, 'events-page-redriven.png'), fullPage: true });
   }, 60_000);
 
+  it('purges the dead letters after the confirmation dialog, and not without it', async () => {
+    const { http, bus } = running;
+    await http.post('/admin/inventory/outage').send({ on: true }).expect(200);
+    await http.post('/orders').send({ item: 'Tea', quantity: 1 }).expect(201);
+    await bus.drain();
+    await page.goto(`${base}/events`);
+    const purge = page.getByRole('button', { name: 'Purge all dead letters' });
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await purge.click();
+    expect(await page.locator('#dead-letter-table tbody tr').count()).toBe(1);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await purge.click();
+    await page.getByRole('status').filter({ hasText: 'Purged 1 dead letters.' }).waitFor();
+    await page.locator('#no-dead-letters').waitFor();
+  }, 60_000);
+
   it('asks for credentials it does not have (the guard answers 401)', async () => {
     const context = await browser.newContext();
     const response = await context.request.get(`${base}/events`);
