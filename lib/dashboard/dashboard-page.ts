@@ -23,7 +23,7 @@ ${state.topology
   const rates = state.rates.length === 0
     ? `<p>No events in the last ${state.rateMinutes} minutes.</p>`
     : `<table><caption>Last ${state.rateMinutes} minutes, per event</caption>
-<thead><tr><th scope="col">Event</th><th scope="col">${state.transport === 'in-process' ? 'Published' : 'Received'}</th><th scope="col">Handled</th><th scope="col">Failed attempts</th><th scope="col">Dead-lettered</th></tr></thead><tbody>
+<thead><tr><th scope="col">Event</th><th scope="col">${state.transport === 'in-process' ? 'Published or redriven' : 'Received or redriven'}</th><th scope="col">Handled</th><th scope="col">Failed attempts</th><th scope="col">Dead-lettered</th></tr></thead><tbody>
 ${state.rates.map((r) => `<tr><th scope="row">${e(r.event)}</th><td>${r.published}</td><td>${r.handled}</td><td>${r.failed}</td><td>${r.deadLettered}</td></tr>`).join('\n')}</tbody></table>`;
   const busy = state.load.handlers.filter((h) => h.unfinished !== 0);
   const load = `<p>Queued events: <strong id="queued">${state.load.queued}</strong>. Handlers with unfinished runs: <strong>${busy.length}</strong>.</p>` +

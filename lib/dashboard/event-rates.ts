@@ -4,7 +4,7 @@ import { EventBus } from '../event-bus.js';
 
 export interface EventRate {
   event: string;
-  /** Dispatched in this process: published here (in-process), or received from the transport. */
+  /** Dispatched in this process: published here (in-process) or received from the transport, and redriven. */
   published: number;
   /** Successful handler runs. */
   handled: number;
