@@ -30,8 +30,8 @@ export function resolveDashboardOptions(options: EventBusDashboardOptions): Reso
     throw new DashboardConfigError("EventBusDashboardModule.forRoot({ path: '/events', guard: AdminGuard }) needs an options object.");
   }
   const { path, guard, localOnly, rateMinutes = 5 } = options;
-  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path.includes('//')) {
-    throw new DashboardConfigError(`EventBusDashboardModule: \`path\` must be an absolute URL path such as '/events', got ${JSON.stringify(path)}.`);
+  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~\-/]+$/.test(path) || path.includes('//')) {
+    throw new DashboardConfigError(`EventBusDashboardModule: \`path\` must be an absolute URL path below the root such as '/events', got ${JSON.stringify(path)}.`);
   }
   const guards = guard === undefined ? [] : Array.isArray(guard) ? [...guard] : [guard as Type<CanActivate> | CanActivate];
   if (guards.some((g) => g === null || (typeof g !== 'function' && typeof (g as CanActivate).canActivate !== 'function'))) {
@@ -50,7 +50,7 @@ export function resolveDashboardOptions(options: EventBusDashboardOptions): Reso
     throw new DashboardConfigError(`EventBusDashboardModule: \`rateMinutes\` must be a whole number from 1 to 60, got ${String(rateMinutes)}.`);
   }
   return {
-    path: path.length > 1 ? path.replace(/\/$/, '') : path,
+    path: path.replace(/\/$/, ''),
     guards,
     rateMinutes,
     asyncApi: options.asyncApi ?? { info: { title: 'Events', version: '0.0.0' } },

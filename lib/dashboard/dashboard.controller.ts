@@ -12,6 +12,7 @@ import {
   Post,
   Query,
   Redirect,
+  Req,
   UseGuards,
   type CanActivate,
   type Type,
@@ -23,13 +24,33 @@ import { DashboardService } from './dashboard.service.js';
 
 const HTML = 'text/html; charset=utf-8';
 
+/** Express and Fastify requests both carry the URL as received (`originalUrl` on Express, before any rewrite). */
+interface RequestLike {
+  originalUrl?: string;
+  url?: string;
+}
+
+/**
+ * The page's own URL path as the browser sees it (global prefix, versioning and mounts included), from
+ * the URL of this request minus the route's own `suffix`: links and redirects then stay on the page.
+ */
+function baseOf(request: RequestLike, suffix: string): string {
+  const url = (request.originalUrl ?? request.url ?? '/').split('?')[0].replace(/\/+$/, '');
+  const base = suffix !== '' && url.endsWith(suffix) ? url.slice(0, -suffix.length) : url;
+  return base;
+}
+
+function back(base: string, message: string): { url: string; statusCode: number } {
+  return { url: `${base}?message=${encodeURIComponent(message)}`, statusCode: 303 };
+}
+
 /**
  * The events page's controller, made per `forRoot` because its path and guards are options. Pages and
  * JSON are GETs; redrive and purge are POSTs that must carry the page's token: as a form field (without
  * script: the answer is a redirect back to the page) or an `x-eb-dashboard-token` header (`/api/...`: JSON).
  */
 export function createDashboardController(path: string, guards: (Type<CanActivate> | CanActivate)[]): Type<unknown> {
-  @Controller(path === '/' ? '' : path.slice(1))
+  @Controller(path.slice(1))
   @UseGuards(...guards)
   class EventBusDashboardController {
     constructor(@Inject(DashboardService) private readonly dashboard: DashboardService) {}
@@ -37,15 +58,16 @@ export function createDashboardController(path: string, guards: (Type<CanActivat
     @Get()
     @Header('content-type', HTML)
     @Header('cache-control', 'no-store')
-    async page(@Query('message') message?: string): Promise<string> {
-      return renderPage(await this.live(), path, this.dashboard.token, typeof message === 'string' ? message.slice(0, 500) : undefined);
+    async page(@Req() request: RequestLike, @Query('message') message?: string): Promise<string> {
+      const base = baseOf(request, '');
+      return renderPage(await this.live(base), base, this.dashboard.token, typeof message === 'string' ? message.slice(0, 500) : undefined);
     }
 
     @Get('fragment')
     @Header('content-type', HTML)
     @Header('cache-control', 'no-store')
-    fragment(): Promise<string> {
-      return this.live();
+    fragment(@Req() request: RequestLike): Promise<string> {
+      return this.live(baseOf(request, '/fragment'));
     }
 
     @Get('api/state')
@@ -81,24 +103,24 @@ export function createDashboardController(path: string, guards: (Type<CanActivat
 
     @Post('dead-letters/:id/redrive')
     @Redirect()
-    async redriveForm(@Param('id') id: string, @Body() body: { token?: string } | undefined): Promise<{ url: string; statusCode: number }> {
+    async redriveForm(
+      @Req() request: RequestLike,
+      @Param('id') id: string,
+      @Body() body: { token?: string } | undefined,
+    ): Promise<{ url: string; statusCode: number }> {
       this.checkToken(body?.token);
-      return this.back((await this.dashboard.redrive(id)).message);
+      return back(baseOf(request, `/dead-letters/${encodeURIComponent(id)}/redrive`), (await this.dashboard.redrive(id)).message);
     }
 
     @Post('dead-letters/purge')
     @Redirect()
-    async purgeForm(@Body() body: { token?: string } | undefined): Promise<{ url: string; statusCode: number }> {
+    async purgeForm(@Req() request: RequestLike, @Body() body: { token?: string } | undefined): Promise<{ url: string; statusCode: number }> {
       this.checkToken(body?.token);
-      return this.back((await this.dashboard.purge()).message);
+      return back(baseOf(request, '/dead-letters/purge'), (await this.dashboard.purge()).message);
     }
 
-    private async live(): Promise<string> {
-      return renderLive(await this.dashboard.state(), path).replaceAll('__TOKEN__', this.dashboard.token);
-    }
-
-    private back(message: string): { url: string; statusCode: number } {
-      return { url: `${path}?message=${encodeURIComponent(message)}`, statusCode: 303 };
+    private async live(base: string): Promise<string> {
+      return renderLive(await this.dashboard.state(), base).replaceAll('__TOKEN__', this.dashboard.token);
     }
 
     private checkToken(token: unknown): void {

@@ -37,13 +37,15 @@ describeNats('the events page over NATS JetStream (localOnly)', () => {
     })
     class ShippingModule {}
     app = (await Test.createTestingModule({ imports: [ShippingModule] }).compile()).createNestApplication({ logger: false });
+    // Links and redirects follow the URL the page is served at, global prefix included.
+    app.setGlobalPrefix('api');
     await app.init();
     const http = request(app.getHttpServer());
     app.get(EventPublisher).publish('parcel.ready', { n: 1 });
 
     let state: { deadLetters: { id: string }[]; [key: string]: unknown } = { deadLetters: [] };
     await eventually(async () => {
-      state = (await http.get('/ops/events/api/state').expect(200)).body;
+      state = (await http.get('/api/ops/events/api/state').expect(200)).body;
       return state.deadLetters.length === 1;
     });
     expect(state).toEqual(
@@ -54,16 +56,18 @@ describeNats('the events page over NATS JetStream (localOnly)', () => {
         topology: [{ event: 'parcel.ready', kind: 'name', handlers: ['Shipping.ship'] }],
       }),
     );
-    const page = await http.get('/ops/events').expect(200);
+    const page = await http.get('/api/ops/events').expect(200);
     expect(page.text).toContain('kept in nats');
+    expect(page.text).toContain('<a href="/api/ops/events/asyncapi.json">');
+    expect(page.text).toContain(`action="/api/ops/events/dead-letters/${state.deadLetters[0].id}/redrive"`);
     const token = /name="eb-token" content="([^"]+)"/.exec(page.text)![1];
     app.get(Shipping).broken = false;
     const [letter] = state.deadLetters;
-    const result = await http.post(`/ops/events/api/dead-letters/${letter.id}/redrive`).set('x-eb-dashboard-token', token).expect(200);
-    expect(result.body).toEqual(expect.objectContaining({ outcome: 'delivered', message: `Dead letter ${letter.id} redriven: delivered.` }));
+    const redirect = await http.post(`/api/ops/events/dead-letters/${letter.id}/redrive`).type('form').send({ token }).expect(303);
+    expect(decodeURIComponent(redirect.headers.location)).toBe(`/api/ops/events?message=Dead letter ${letter.id} redriven: delivered.`);
     expect(app.get(Shipping).shipped).toEqual([1]);
-    expect((await http.get('/ops/events/api/state').expect(200)).body.deadLetters).toEqual([]);
-    const document = (await http.get('/ops/events/asyncapi.json').expect(200)).body;
+    expect((await http.get('/api/ops/events/api/state').expect(200)).body.deadLetters).toEqual([]);
+    const document = (await http.get('/api/ops/events/asyncapi.json').expect(200)).body;
     expect(document.channels['parcel.ready'].address).toBe(`${names.subjectPrefix}.parcel.ready`);
   });
 });

@@ -11,6 +11,7 @@ describe('EventBusDashboardModule', () => {
     expect(() => EventBusDashboardModule.forRoot({ path: '/events' })).toThrow(/needs a `guard`.*`localOnly: true`/);
     expect(() => EventBusDashboardModule.forRoot({ path: '/events', localOnly: true })).not.toThrow();
     expect(() => EventBusDashboardModule.forRoot({ path: 'events', localOnly: true })).toThrow(/absolute URL path/);
+    expect(() => EventBusDashboardModule.forRoot({ path: '/', localOnly: true })).toThrow(/below the root/);
     expect(() => EventBusDashboardModule.forRoot({ path: '/events', localOnly: true, rateMinutes: 0 })).toThrow(/rateMinutes/);
     expect(() => EventBusDashboardModule.forRoot({ path: '/events', guard: {} as never })).toThrow(/guard class or instance/);
   });
