@@ -46,13 +46,25 @@ export class NatsDeadLetterStore implements DeadLetterStore {
   }
 
   async list(filter: DeadLetterFilter, limit: number): Promise<DeadLetterRecord[]> {
-    const found: DeadLetterRecord[] = [];
-    for (const stored of (await this.readAll(filter.since)).reverse()) {
-      if (found.length >= limit) break;
-      const record = this.parse(stored).record;
-      if (matchesDeadLetterFilter(record, filter)) found.push(record);
+    const newestFirst = (messages: StoredMsg[]) => {
+      const found: DeadLetterRecord[] = [];
+      for (let i = messages.length - 1; i >= 0 && found.length < limit; i--) {
+        const record = this.parse(messages[i]).record;
+        if (matchesDeadLetterFilter(record, filter)) found.push(record);
+      }
+      return found;
+    };
+    if (filter.since !== undefined) return newestFirst(await this.readAll({ since: filter.since }));
+    // The newest first, so only the tail is read: the events page asks every few seconds, and a stream
+    // can hold many dead letters (and other groups' ones between them). The tail grows until enough match.
+    const { jsm } = await this.context.connection();
+    const { first_seq: first, last_seq: last, messages } = (await jsm.streams.info(this.context.options.deadLetterStream)).state;
+    if (messages === 0) return [];
+    for (let span = Math.max(64, limit * 4); ; span *= 4) {
+      const from = Math.max(first, last - span + 1);
+      const found = newestFirst(await this.readAll({ from }));
+      if (found.length >= limit || from <= first) return found;
     }
-    return found;
   }
 
   async get(id: string): Promise<DeadLetterRecord | undefined> {
@@ -124,7 +136,7 @@ export class NatsDeadLetterStore implements DeadLetterStore {
       return purged;
     }
     let removed = 0;
-    for (const stored of await this.readAll(filter.since)) {
+    for (const stored of await this.readAll({ since: filter.since })) {
       if (!matchesDeadLetterFilter(this.parse(stored).record, filter)) continue;
       if (await jsm.streams.deleteMessage(stream, stored.seq, false).catch(() => false)) removed++;
     }
@@ -139,12 +151,13 @@ export class NatsDeadLetterStore implements DeadLetterStore {
     return stored !== null && stored.subject === this.subject ? stored : undefined;
   }
 
-  /** Every dead letter of this group (since `since`), oldest first, with an ordered consumer. */
-  private async readAll(since: Date | undefined): Promise<StoredMsg[]> {
+  /** The dead letters of this group (all, or since a time, or from a stream sequence), oldest first, with an ordered consumer. */
+  private async readAll({ since, from }: { since?: Date; from?: number }): Promise<StoredMsg[]> {
     const { nc } = await this.context.connection();
     const consumer = await jetstream(nc).consumers.get(this.context.options.deadLetterStream, {
       filter_subjects: this.subject, // a string: one filter_subject (servers before 2.10 know no list)
       ...(since === undefined ? {} : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() }),
+      ...(from === undefined ? {} : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }),
     });
     const pending = (await consumer.info(true)).num_pending;
     const read: StoredMsg[] = [];

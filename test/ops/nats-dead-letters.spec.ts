@@ -144,6 +144,21 @@ describeNats('DeadLetters over NATS JetStream', () => {
     expect((ledger.seen[0].payload as string).length).toBe(body.length - 2);
   });
 
+  it('lists the newest first from the tail of the stream, reading further back until enough match', async () => {
+    const { billing, letters } = await start();
+    const events = billing.get(EventPublisher);
+    events.publish('invoice.paid', { invoice: 'oldest' });
+    await eventually(async () => (await letters.list()).length === 1);
+    for (let i = 0; i < 80; i++) events.publish('invoice.paid', { invoice: i });
+    await eventually(async () => (await letters.list({ limit: 1000 })).length === 81);
+    const all = await letters.list({ limit: 1000 });
+    expect(all[80].payload).toEqual({ invoice: 'oldest' });
+    expect(Number(all[0].id)).toBeGreaterThan(Number(all[1].id));
+    expect(await letters.list({ limit: 2 })).toEqual(all.slice(0, 2));
+    // Only the oldest matches: beyond the first tail read (64 messages for a limit of 1).
+    expect((await letters.list({ ids: [all[80].id], limit: 1 })).map((l) => l.payload)).toEqual([{ invoice: 'oldest' }]);
+  });
+
   it('a forged message is listed with its reason and is not redrivable', async () => {
     const { names, letters } = await start();
     const h = natsHeaders();
