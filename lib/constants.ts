@@ -5,6 +5,7 @@ export const EVENT_ENVELOPE = Symbol.for('nestjs-event-bus:event-envelope');
 export const ON_EVENT_METADATA = Symbol.for('nestjs-event-bus:on-event');
 export const ON_EVENT_METHODS_METADATA = Symbol.for('nestjs-event-bus:on-event-methods');
 export const EVENT_NAME_METADATA = Symbol.for('nestjs-event-bus:event-name');
+export const EVENT_SCHEMA_METADATA = Symbol.for('nestjs-event-bus:event-schema');
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BUFFERED_BEFORE_READY = 10_000;

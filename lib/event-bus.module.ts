@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EVENT_ENVELOPE } from './constants.js';
+import { DeadLetters } from './dead-letters/dead-letters.js';
+import { deadLettersProvider } from './dead-letters/dead-letters.provider.js';
 import { EventBus } from './event-bus.js';
 import { eventBusProvider } from './event-bus.provider.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableEventBusModule, OPTIONS_TYPE } from './event-bus.module-definition.js';
@@ -15,8 +17,8 @@ import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordina
  */
 @Module({
   imports: [DiscoveryModule, EventBusShutdownModule],
-  providers: [eventBusProvider, EventPublisher, HandlerExplorer, eventEnvelopeProvider],
-  exports: [EventBus, EventPublisher, EVENT_ENVELOPE],
+  providers: [eventBusProvider, EventPublisher, HandlerExplorer, eventEnvelopeProvider, deadLettersProvider],
+  exports: [EventBus, EventPublisher, EVENT_ENVELOPE, DeadLetters],
 })
 export class EventBusModule extends ConfigurableEventBusModule {
   constructor(bus: EventBus, coordinator: ShutdownCoordinator) {

@@ -6,11 +6,11 @@ import { DEFAULT_MAX_BUFFERED_BEFORE_READY, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '
 import { containedView } from './dispatch/contained-observable.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { MODULE_OPTIONS_TOKEN } from './event-bus.module-definition.js';
-import type { EventEnvelope, EventName } from './event-envelope.js';
+import { restoreEnvelope, type EventEnvelope, type EventName } from './event-envelope.js';
 import { EventIdGenerator } from './event-id.js';
 import { describeEventName, type EventSelector } from './event-name.js';
 import { envelopeMatcher } from './event-selector-matcher.js';
-import { DrainTimeoutError, EventBusNotReadyError } from './errors.js';
+import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError } from './errors.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
 import type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
@@ -64,6 +64,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   readonly errors$: Observable<HandlerFailure>;
   /** Final failures only: the handler gave up on the event. */
   readonly deadLetters$: Observable<HandlerFailure>;
+  /** @internal Every successful handler run, for the events page's rates. */
+  readonly handled$: Observable<{ envelope: EventEnvelope; handler: string }>;
 
   constructor(@Inject(MODULE_OPTIONS_TOKEN) options: EventBusModuleOptions) {
     validateModuleOptions(options);
@@ -105,6 +107,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.events$ = containedView(this.dispatcher.events$, report);
     this.errors$ = containedView(this.dispatcher.failures.errors$, report);
     this.deadLetters$ = containedView(this.dispatcher.failures.deadLetters$, report);
+    this.handled$ = containedView(this.dispatcher.handled$, report);
   }
 
   // ---------------------------------------------------------------- publishing
@@ -181,6 +184,35 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   /** Every registration, for topology views. */
   handlers(): RegisteredHandler[] {
     return this.registry.list();
+  }
+
+  /**
+   * @internal Dead-letter redrive (`DeadLetters`): delivers `envelope` again, as a fresh delivery (attempt
+   * counting restarts), to the named local handlers only, with `headers` added. Every other handler of the
+   * event is skipped: those already succeeded. Resolves with the report of that delivery.
+   */
+  redeliver(envelope: EventEnvelope, handlers: ReadonlySet<string>, headers: Readonly<Record<string, string>>): Promise<DeliveryReport> {
+    if (this.admission.closing) return Promise.reject(new EventBusClosedError(describeEventName(envelope.name)));
+    const again = restoreEnvelope(this.ids, {
+      id: envelope.id,
+      name: envelope.name as string,
+      payload: envelope.payload,
+      occurredAt: envelope.occurredAt.getTime(),
+      correlationId: envelope.correlationId,
+      ...(envelope.causationId === undefined ? {} : { causationId: envelope.causationId }),
+      headers: { ...envelope.headers, ...headers },
+    });
+    const skip = new Set<string>();
+    for (const h of this.registry.resolve(envelope.name, envelope.payload)) if (!handlers.has(h.label)) skip.add(h.label);
+    return this.dispatcher.enqueueAndTrack(again, skip);
+  }
+
+  /** @internal For the events page: events waiting for dispatch, and per handler its unfinished runs (running, waiting, retrying, queued). */
+  load(): { queued: number; handlers: { handler: string; unfinished: number }[] } {
+    return {
+      queued: this.dispatcher.queued,
+      handlers: [...this.dispatcher.unfinishedByHandler()].map(([handler, unfinished]) => ({ handler, unfinished })),
+    };
   }
 
   // ---------------------------------------------------------------- registration and lifecycle (internal)

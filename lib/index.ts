@@ -3,7 +3,7 @@ export { MODULE_OPTIONS_TOKEN as EVENT_BUS_MODULE_OPTIONS, type EventBusOptionsF
 export { EventBus, type EventListener, type WaitForOptions } from './event-bus.js';
 export { EventPublisher } from './event-publisher.js';
 export { OnEvent, createOnEvent, OnEventClass } from './on-event.decorator.js';
-export { Event } from './event.decorator.js';
+export { Event, type EventOptions } from './event.decorator.js';
 export { EVENT_ENVELOPE } from './constants.js';
 export type { EventEnvelope, EventName, EventHeaders } from './event-envelope.js';
 export type { EventClass, EventSelector } from './event-name.js';
@@ -16,6 +16,16 @@ export type { HandlerFailure } from './interfaces/handler-failure.interface.js';
 export type { PublishOptions } from './interfaces/publish-options.interface.js';
 export type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
 export type { EventTransport, TransportHost, TransportDeliveryOptions } from './transport/event-transport.interface.js';
+export { DeadLetters } from './dead-letters/dead-letters.js';
+export {
+  REDRIVE_OF_HEADER,
+  type DeadLetterRecord,
+  type DeadLetterFilter,
+  type RedriveResult,
+  type RedriveOutcome,
+} from './dead-letters/dead-letter.interface.js';
+export type { DeadLetterStore, DeadLetterStoreProvider, Redeliver } from './dead-letters/dead-letter-store.interface.js';
+export { InvalidDeadLetterQueryError } from './dead-letters/dead-letters-errors.js';
 export {
   EventBusError,
   InvalidEventError,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /** What the order service can be tuned with. Tests pass their own (fast retries, no mail latency). */
 export interface SampleConfig {
   /** Every handler's retry policy: tries (the first included) and exponential backoff between them. */
@@ -10,6 +11,8 @@ export interface SampleConfig {
   initialStock: Readonly<Record<string, number>>;
   /** Where events travel: within this process (the default), or through NATS JetStream. */
   transport: TransportConfig;
+  /** The password of the events page (/events, user "ops", HTTP basic authentication). */
+  opsPassword: string;
 }
 
 /** In-process: handlers run in the publishing process. NATS: every event goes through JetStream first. */
@@ -34,7 +37,8 @@ export const DEFAULT_STOCK: Readonly<Record<string, number>> = { Coffee: 100, Te
 /**
  * Reads the configuration from environment variables (all optional):
  * RETRY_ATTEMPTS (4), RETRY_DELAY_MS (500), RETRY_MAX_DELAY_MS (5000), EMAIL_LATENCY_MS (300),
- * SHUTDOWN_TIMEOUT_MS (10000), and EVENT_TRANSPORT (see transportConfigFromEnv).
+ * SHUTDOWN_TIMEOUT_MS (10000), OPS_PASSWORD (the events page's password; a random one when unset, so the
+ * page is closed until you choose one), and EVENT_TRANSPORT (see transportConfigFromEnv).
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   return {
@@ -47,6 +51,7 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     initialStock: DEFAULT_STOCK,
     transport: transportConfigFromEnv(env, 'orders-service'),
+    opsPassword: env.OPS_PASSWORD || randomBytes(18).toString('base64url'),
   };
 }
 

@@ -31,6 +31,8 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
   readonly context: HandlerContext;
   readonly failures: FailureReporter;
   readonly events$ = new Subject<EventEnvelope>();
+  /** Every successful handler run (for the events page's rates); emitted only while observed. */
+  readonly handled$ = new Subject<{ envelope: EventEnvelope; handler: string }>();
   private readonly queue: DispatchQueue<QueueItem>;
   private readonly gate = new ConcurrencyGate();
   private readonly retries = new RetryScheduler((run) => this.queue.push(run));
@@ -247,7 +249,8 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
 
   // ---------------------------------------------------------------- outcomes (RunOutcomeListener)
 
-  runSucceeded(handler: Handler, _envelope: EventEnvelope, _attempt: number, delivery: Delivery | undefined): void {
+  runSucceeded(handler: Handler, envelope: EventEnvelope, _attempt: number, delivery: Delivery | undefined): void {
+    if (this.handled$.observed) this.context.outside(() => this.handled$.next({ envelope, handler: handler.label }));
     this.finishRun(handler, delivery, true, undefined);
   }
 

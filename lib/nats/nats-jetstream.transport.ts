@@ -15,6 +15,9 @@ import { NatsGroupConsumer, settlesWithin } from './nats-group-consumer.js';
 import { resolveNatsOptions, type NatsJetStreamTransportOptions, type ResolvedNatsOptions } from './nats-jetstream-transport.options.js';
 import { ReliablePublisher } from './reliable-publisher.js';
 import { SignatureScope } from './signature-scope.js';
+import { NatsDeadLetterStore } from './nats-dead-letter.store.js';
+import { describeNatsTransport } from './nats-transport-description.js';
+import type { TransportDescription } from '../transport/transport-description.interface.js';
 
 /** Where the connection stands, for health checks. */
 export type NatsConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'failed';
@@ -346,6 +349,16 @@ export class NatsJetStreamTransport implements EventTransport {
     }
     await drainConnection(this.nc, flushDeadline);
     this.state = 'closed';
+  }
+
+  /** This group's dead letters, for `DeadLetters` (list, inspect, redrive, purge). */
+  deadLetterStore(): NatsDeadLetterStore {
+    return new NatsDeadLetterStore({ connection: () => this.connect(), options: this.options, codec: this.codec, host: () => this.host });
+  }
+
+  /** Servers, group and subjects, for the AsyncAPI document. */
+  describe(): TransportDescription {
+    return describeNatsTransport(this.options, this.codec);
   }
 
   /** Connection and consumer state, for health checks and dashboards. */

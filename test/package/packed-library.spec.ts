@@ -87,15 +87,18 @@ const { EventBusModule, EventPublisher, OnEvent } = require('nestjs-event-bus');
     expect(output).toBe('Processing order #123 for Coffee\nhandled 1\n');
   }, 120_000);
 
-  it('resolves the /testing and /nats entry points from the exports map', () => {
+  it('resolves the /testing, /nats, /asyncapi and /dashboard entry points from the exports map', () => {
     const dir = join(work, 'esm-app');
     const probe = `
 import { EventRecorder, createEventTestingModule } from 'nestjs-event-bus/testing';
 import { NatsJetStreamTransport, NatsHealthIndicator } from 'nestjs-event-bus/nats';
-console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, NatsHealthIndicator].map((x) => typeof x).join(','));
+import { generateAsyncApi } from 'nestjs-event-bus/asyncapi';
+import { EventBusDashboardModule } from 'nestjs-event-bus/dashboard';
+import { DeadLetters } from 'nestjs-event-bus';
+console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, NatsHealthIndicator, generateAsyncApi, EventBusDashboardModule, DeadLetters].map((x) => typeof x).join(','));
 `;
     writeFileSync(join(dir, 'entries.js'), probe);
-    expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function\n');
+    expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function,function,function,function\n');
   }, 120_000);
 
   it('ships declarations and no test or sample files', () => {
