@@ -331,7 +331,9 @@ export class NatsJetStreamTransport implements EventTransport {
   private async runClose(): Promise<void> {
     this.closing = true;
     const { handlingCloseTimeoutMs, publishFlushTimeoutMs } = this.options;
-    this.state = this.nc === undefined ? 'closed' : 'closing';
+    // A start-up that failed closes what it opened, and status() keeps saying why: 'failed'.
+    const failed = this.state === 'failed';
+    if (!failed) this.state = this.nc === undefined ? 'closed' : 'closing';
     await this.consumer?.stop(handlingCloseTimeoutMs);
     // Draining unsubscribes the open pulls and waits for what was already on the wire (released by the
     // consumer), then flushes the acknowledgements.
@@ -348,7 +350,7 @@ export class NatsJetStreamTransport implements EventTransport {
       this.publisher.stop('the NATS transport is closed');
     }
     await drainConnection(this.nc, flushDeadline);
-    this.state = 'closed';
+    this.state = failed ? 'failed' : 'closed';
   }
 
   /** This group's dead letters, for `DeadLetters` (list, inspect, redrive, purge). */
