@@ -150,7 +150,13 @@ async function runTransport(jsm: JetStreamManager, events: number): Promise<Samp
     }
   }
 
-  const transport = new NatsJetStreamTransport({ servers: NATS_URL, stream, group: 'bench' });
+  const transport = new NatsJetStreamTransport({
+    servers: NATS_URL,
+    stream,
+    group: 'bench',
+    // The raw client buffers without bound: let the whole run be accepted at once here too.
+    maxBufferedPublishes: Math.max(10_000, events),
+  });
   @Module({ imports: [EventBusModule.forRoot({ transport, logger: false })], providers: [OrderListener] })
   class BenchModule {}
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const repo = resolve(process.cwd());
-const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream'];
+const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'];
 
 const appSource = (load: string) => `
 ${load}
