@@ -157,8 +157,9 @@ export class NatsJetStreamTransport implements EventTransport {
     try {
       await this.startConsuming(host);
     } catch (error) {
-      // Nothing is left open by a start-up that failed (e.g. a consumer with settings this cannot use).
-      await this.close();
+      // Nothing is left open by a start-up that failed once connected (e.g. a consumer with settings
+      // this cannot use). One that could not connect leaves nothing open, and may be tried again.
+      if (this.nc !== undefined) await this.close();
       throw error;
     }
   }

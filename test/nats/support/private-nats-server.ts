@@ -12,7 +12,7 @@ export function natsServerBinaryAvailable(): boolean {
   return existsSync(BINARY);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
