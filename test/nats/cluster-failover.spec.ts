@@ -1,10 +1,10 @@
 // Issue 13 item 6: against a 3-node JetStream cluster of the test's own, with an R3 stream, the stream
 // leader's server is SIGKILLed while events are published and consumed: every accepted publish is handled.
 import { Injectable } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
-import { Progress, startApp, transport, uniqueNames } from './support/nats-test-env.js';
+import { eventually, Progress, startApp, transport, uniqueNames } from './support/nats-test-env.js';
 import { PrivateNatsCluster } from './support/nats-cluster.js';
 import { natsServerBinaryAvailable } from './support/private-nats-server.js';
 
@@ -56,10 +56,22 @@ describe('NATS JetStream transport on a 3-node cluster', () => {
           }
           if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
         }
+        await Promise.all(sends);
+        // The stream failed over: another server leads it, with the killed one's replica gone.
+        let info: StreamInfo | undefined;
+        await eventually(async () => {
+          info = await jetstreamManager(nc, { timeout: 2000 })
+            .then((jsm) => jsm.streams.info(n.stream))
+            .catch(() => undefined);
+          return info !== undefined;
+        });
+        if (info === undefined) throw new Error('unreachable');
+        expect(info.cluster?.leader).not.toBe(leader);
+        expect(info.config.num_replicas).toBe(3);
+        process.stderr.write(`cluster failover: ${accepted.length} accepted, ${info.state.messages} stored, leader ${leader} -> ${info.cluster?.leader}\n`);
       } finally {
         await nc.close();
       }
-      await Promise.all(sends);
       expect(accepted.length).toBeGreaterThan(0);
       await consumerApp.get(ShipmentListener).progress.reach(accepted.length);
       const handled = consumerApp.get(ShipmentListener).handled;
