@@ -177,6 +177,7 @@ async function runTransport(jsm: JetStreamManager, events: number): Promise<Samp
     await app?.close();
     await jsm.streams.delete(stream).catch(() => undefined);
     await jsm.streams.delete(`${stream}_DEAD_LETTERS`).catch(() => undefined);
+    await jsm.streams.delete(`KV_${stream}_delivery_state`).catch(() => undefined);
   }
 }
 

@@ -42,7 +42,8 @@ export function setUpNatsSuite(label: string): NatsSuite {
     },
     names(name = label) {
       const n = uniqueNames(name);
-      streams.push(n.stream, n.deadLetterStream);
+      // The delivery-state bucket is a stream too (KV_<bucket>).
+      streams.push(n.stream, n.deadLetterStream, `KV_${n.stream}_delivery_state`);
       return n;
     },
     async startApp(...args) {
