@@ -64,7 +64,8 @@ export function deadLetterMessage(subject: string, group: string, msg: JsMsg, le
   return { subject, headers: h, body: omitBody ? EMPTY : msg.data };
 }
 
-function describeError(error: unknown): string {
+/** An error as one readable string (`Name: message`). */
+export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   if (typeof error === 'string') return error;
   try {

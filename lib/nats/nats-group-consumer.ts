@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../event-envelope.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { TransportHost } from '../transport/event-transport.interface.js';
 import { AckBatcher } from './ack-batcher.js';
-import type { DeadLetter } from './dead-letter-message.js';
+import { describeError, type DeadLetter } from './dead-letter-message.js';
 import type { DeadLetterer } from './dead-letterer.js';
 import { emptyRecord, type DeliveryLedger, type DeliveryRecord } from './delivery-ledger.js';
 import { HEADER, type EnvelopeCodec } from './envelope-codec.js';
@@ -243,7 +243,7 @@ export class NatsGroupConsumer {
     const failures = base.failures + 1;
     const settled = [...new Set([...base.settled, ...this.host.settledHandlers(envelope, report)])];
     if (failures >= this.options.maxDeliveries) {
-      const letters = report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: describe(f.error) }));
+      const letters = report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: describeError(f.error) }));
       return this.deadLetterAndAck(msg, { ...base, failures, settled }, letters);
     }
     // Redelivered later, to any instance of the group; the handlers done with it are skipped then.
@@ -267,7 +267,7 @@ export class NatsGroupConsumer {
       await this.writeRecord({
         ...record,
         releases: record.releases + 1,
-        ...(pending.length === 0 ? {} : { letters: pending.map((l) => ({ reason: l.reason, handler: l.handler, error: describe(l.error) })) }),
+        ...(pending.length === 0 ? {} : { letters: pending.map((l) => ({ reason: l.reason, handler: l.handler, error: describeError(l.error) })) }),
       });
     }
     this.replies.nak(msg, DEAD_LETTER_RETRY_MS);
@@ -335,11 +335,6 @@ export class NatsGroupConsumer {
 /** When the server stored the message, in ms. */
 function storedAt(msg: JsMsg): number {
   return Math.floor(msg.info.timestampNanos / 1e6);
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return typeof error === 'string' ? error : String(error);
 }
 
 function delay(ms: number): Promise<void> {
