@@ -1,6 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers as createHeaders } from '@nats-io/transport-node';
+import { describeDeadLetterError, type DeadLetter, type DeadLetterReason } from '../transport/dead-letter-record.js';
 import type { OutgoingMessage } from './reliable-publisher.js';
+
+export type { DeadLetter, DeadLetterReason };
+export { describeError } from '../transport/dead-letter-record.js';
 
 /** Headers a dead letter carries on top of the original message's own headers. */
 export const DEAD_LETTER_HEADER = {
@@ -23,15 +27,7 @@ export const DEAD_LETTER_HEADER = {
   bodyOmitted: 'Eb-Dead-Letter-Body-Omitted',
 } as const;
 
-export type DeadLetterReason = 'handler-failed' | 'max-deliveries' | 'malformed' | 'too-large' | 'unsigned' | 'forged' | 'expired';
 
-export interface DeadLetter {
-  reason: DeadLetterReason;
-  error: unknown;
-  handler?: string;
-}
-
-const MAX_ERROR_LENGTH = 2000;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -54,7 +50,7 @@ export function deadLetterMessage(subject: string, group: string, msg: JsMsg, le
   if (originalId !== '') h.set(DEAD_LETTER_HEADER.originalId, originalId);
   h.set('Nats-Msg-Id', `dead-letter:${group}:${sequence}:${letter.handler ?? letter.reason}`);
   h.set(DEAD_LETTER_HEADER.reason, letter.reason);
-  h.set(DEAD_LETTER_HEADER.error, oneLine(describeError(letter.error)));
+  h.set(DEAD_LETTER_HEADER.error, describeDeadLetterError(letter.error));
   if (letter.handler !== undefined) h.set(DEAD_LETTER_HEADER.handler, letter.handler);
   h.set(DEAD_LETTER_HEADER.deliveries, String(msg.info.deliveryCount));
   h.set(DEAD_LETTER_HEADER.group, group);
@@ -62,21 +58,4 @@ export function deadLetterMessage(subject: string, group: string, msg: JsMsg, le
   h.set(DEAD_LETTER_HEADER.originalSequence, String(sequence));
   if (omitBody) h.set(DEAD_LETTER_HEADER.bodyOmitted, String(msg.data.length));
   return { subject, headers: h, body: omitBody ? EMPTY : msg.data };
-}
-
-/** An error as one readable string (`Name: message`). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
-
-/** Header values cannot hold line breaks. */
-function oneLine(text: string): string {
-  const flat = text.replace(/[\r\n]+/g, ' ');
-  return flat.length > MAX_ERROR_LENGTH ? `${flat.slice(0, MAX_ERROR_LENGTH)}...` : flat;
 }

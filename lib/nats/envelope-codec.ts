@@ -3,8 +3,10 @@ import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node'
 import type { EventEnvelope } from '../event-envelope.js';
 import { describeEventName } from '../event-name.js';
 import { InvalidEventError } from '../errors.js';
-import { PoisonMessageError } from './errors.js';
-import type { MessageSigner } from './message-signer.js';
+import type { MessageSigner } from '../transport/message-signer.js';
+import { serializePayload } from '../transport/payload-rules.js';
+import { PoisonMessageError } from '../transport/poison-message.error.js';
+import { parseWireHeaders, parseWireJson } from '../transport/wire-json.js';
 import { SignatureScope } from './signature-scope.js';
 
 /** Header names. Envelope fields travel as headers; the body is the payload's JSON. */
@@ -161,21 +163,7 @@ export class EnvelopeCodec {
         `Cannot publish ${describeEventName(name)} through NATS: symbol event names cannot leave the process. Use a string name.`,
       );
     }
-    let json: string | undefined;
-    try {
-      json = envelope.payload === undefined ? undefined : JSON.stringify(envelope.payload);
-    } catch (error) {
-      throw new InvalidEventError(
-        `Cannot publish "${name}" through NATS: its payload cannot be serialized to JSON (${(error as Error).message}). ` +
-          'Send plain data (no BigInt, no circular references), or convert it first.',
-      );
-    }
-    if (json === undefined && envelope.payload !== undefined) {
-      throw new InvalidEventError(
-        `Cannot publish "${name}" through NATS: a ${typeof envelope.payload} payload cannot be serialized to JSON. Send plain data.`,
-      );
-    }
-    const body = json ?? '';
+    const body = serializePayload(envelope.payload, name, 'NATS');
     const size = Buffer.byteLength(body, 'utf8');
     if (size > this.maxPayloadBytes) {
       throw new InvalidEventError(
@@ -308,8 +296,8 @@ export class EnvelopeCodec {
     const correlationId = raw.correlationId === '' ? raw.id : decodeField(HEADER.correlationId, raw.correlationId);
     const wire: WireEnvelope = { id: raw.id, name, payload: undefined, occurredAt, correlationId };
     if (raw.causationId !== undefined) wire.causationId = decodeField(HEADER.causationId, raw.causationId);
-    if (raw.headers !== undefined) wire.headers = parseHeaders(decodeField(HEADER.headers, raw.headers));
-    if (body.length !== 0) wire.payload = parseJson(this.decodeText(body), 'payload');
+    if (raw.headers !== undefined) wire.headers = parseWireHeaders(decodeField(HEADER.headers, raw.headers), `${HEADER.headers} header`);
+    if (body.length !== 0) wire.payload = parseWireJson(this.decodeText(body), 'payload');
     return wire;
   }
 
@@ -347,32 +335,4 @@ function decodeField(header: string, value: string): string {
   } catch {
     throw new PoisonMessageError('malformed', `${header} header is not URI-encoded text`);
   }
-}
-
-function parseJson(text: string, what: string): unknown {
-  try {
-    // The reviver is slower, so only pay for it when the key can be there at all.
-    return text.includes('__proto__') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);
-  } catch (error) {
-    if (error instanceof PoisonMessageError) throw error;
-    throw new PoisonMessageError('malformed', `${what} is not valid JSON (${(error as Error).message})`);
-  }
-}
-
-function refuseProtoKeys(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new PoisonMessageError('malformed', 'a "__proto__" key is not allowed (prototype pollution attempt)');
-  return value;
-}
-
-function parseHeaders(text: string): Record<string, string> {
-  const parsed = parseJson(text, `${HEADER.headers} header`);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new PoisonMessageError('malformed', `${HEADER.headers} header must be a JSON object of strings`);
-  }
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value !== 'string') throw new PoisonMessageError('malformed', `${HEADER.headers} header: "${key}" is not a string`);
-    result[key] = value;
-  }
-  return result;
 }

@@ -1,16 +1,11 @@
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import type { StreamConfig } from '@nats-io/jetstream';
+import { OptionChecker, redeliveryDelay, type RedeliveryBackoff } from '../transport/transport-options.js';
 import { NatsTransportConfigError } from './errors.js';
 
-/** Delays between redeliveries of a message whose handling failed. */
-export interface RedeliveryBackoff {
-  /** Delay before the 2nd delivery. Default 1000. */
-  initialDelayMs?: number;
-  /** Multiplier per further delivery. Default 2. */
-  factor?: number;
-  /** Cap. Default 60000. */
-  maxDelayMs?: number;
-}
+export { redeliveryDelay };
+
+export type { RedeliveryBackoff };
 
 export interface NatsJetStreamTransportOptions {
   /** NATS server URL(s), e.g. 'nats://127.0.0.1:4222'. */
@@ -149,6 +144,7 @@ export interface ResolvedNatsOptions {
 const NAME = /^[A-Za-z0-9_-]+$/;
 /** A subject prefix: one or more tokens, no wildcards or whitespace. */
 const SUBJECT_PREFIX = /^[A-Za-z0-9_\-$]+(\.[A-Za-z0-9_\-$]+)*$/;
+const check = new OptionChecker('NatsJetStreamTransport', NatsTransportConfigError);
 
 export function resolveNatsOptions(options: NatsJetStreamTransportOptions): ResolvedNatsOptions {
   if (options === null || typeof options !== 'object') {
@@ -178,7 +174,7 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
   const backoff = options.backoff ?? {};
   const deliveryStateBucket = options.deliveryStateBucket ?? `${options.stream}_delivery_state`;
   checkName('deliveryStateBucket', deliveryStateBucket);
-  const closeTimeoutMs = nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000);
+  const closeTimeoutMs = check.nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000);
   const resolved: ResolvedNatsOptions = {
     servers,
     stream: options.stream,
@@ -186,31 +182,31 @@ export function resolveNatsOptions(options: NatsJetStreamTransportOptions): Reso
     subjectPrefix,
     deadLetterStream,
     deadLetterSubjectPrefix,
-    ackWaitMs: positive('ackWaitMs', options.ackWaitMs, 30_000),
-    maxDeliveries: count('maxDeliveries', options.maxDeliveries, 5),
-    maxLostDeliveries: count('maxLostDeliveries', options.maxLostDeliveries, 5),
+    ackWaitMs: check.positive('ackWaitMs', options.ackWaitMs, 30_000),
+    maxDeliveries: check.count('maxDeliveries', options.maxDeliveries, 5),
+    maxLostDeliveries: check.count('maxLostDeliveries', options.maxLostDeliveries, 5),
     deliveryStateBucket,
-    deliveryStateTtlMs: positive('deliveryStateTtlMs', options.deliveryStateTtlMs, 24 * 60 * 60 * 1000),
+    deliveryStateTtlMs: check.positive('deliveryStateTtlMs', options.deliveryStateTtlMs, 24 * 60 * 60 * 1000),
     backoff: {
-      initialDelayMs: nonNegative('backoff.initialDelayMs', backoff.initialDelayMs, 1000),
-      factor: positive('backoff.factor', backoff.factor, 2),
-      maxDelayMs: nonNegative('backoff.maxDelayMs', backoff.maxDelayMs, 60_000),
+      initialDelayMs: check.nonNegative('backoff.initialDelayMs', backoff.initialDelayMs, 1000),
+      factor: check.positive('backoff.factor', backoff.factor, 2),
+      maxDelayMs: check.nonNegative('backoff.maxDelayMs', backoff.maxDelayMs, 60_000),
     },
-    maxPayloadBytes: count('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
-    signingKey: signingKey(options.signingKey),
-    signatureMaxAgeMs: positive('signatureMaxAgeMs', options.signatureMaxAgeMs, 60_000),
-    clockSkewMs: nonNegative('clockSkewMs', options.clockSkewMs, 30_000),
-    concurrency: count('concurrency', options.concurrency, 256),
-    maxAckPending: count('maxAckPending', options.maxAckPending, 1000),
-    maxPendingPublishes: count('maxPendingPublishes', options.maxPendingPublishes, 512),
-    maxBufferedPublishes: count('maxBufferedPublishes', options.maxBufferedPublishes, 10_000),
-    deadLetterTimeoutMs: positive('deadLetterTimeoutMs', options.deadLetterTimeoutMs, 10_000),
+    maxPayloadBytes: check.count('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
+    signingKey: check.signingKey(options.signingKey),
+    signatureMaxAgeMs: check.positive('signatureMaxAgeMs', options.signatureMaxAgeMs, 60_000),
+    clockSkewMs: check.nonNegative('clockSkewMs', options.clockSkewMs, 30_000),
+    concurrency: check.count('concurrency', options.concurrency, 256),
+    maxAckPending: check.count('maxAckPending', options.maxAckPending, 1000),
+    maxPendingPublishes: check.count('maxPendingPublishes', options.maxPendingPublishes, 512),
+    maxBufferedPublishes: check.count('maxBufferedPublishes', options.maxBufferedPublishes, 10_000),
+    deadLetterTimeoutMs: check.positive('deadLetterTimeoutMs', options.deadLetterTimeoutMs, 10_000),
     deliverPolicy: options.deliverPolicy ?? 'all',
     streamConfig: options.streamConfig ?? {},
     connectionOptions: options.connectionOptions ?? {},
-    handlingCloseTimeoutMs: nonNegative('handlingCloseTimeoutMs', options.handlingCloseTimeoutMs, closeTimeoutMs),
-    publishFlushTimeoutMs: nonNegative('publishFlushTimeoutMs', options.publishFlushTimeoutMs, closeTimeoutMs),
-    pullExpiresMs: positive('pullExpiresMs', options.pullExpiresMs, 5000),
+    handlingCloseTimeoutMs: check.nonNegative('handlingCloseTimeoutMs', options.handlingCloseTimeoutMs, closeTimeoutMs),
+    publishFlushTimeoutMs: check.nonNegative('publishFlushTimeoutMs', options.publishFlushTimeoutMs, closeTimeoutMs),
+    pullExpiresMs: check.positive('pullExpiresMs', options.pullExpiresMs, 5000),
   };
   if (resolved.pullExpiresMs < 1000) {
     throw new NatsTransportConfigError(`NatsJetStreamTransport: pullExpiresMs must be at least 1000 (got ${resolved.pullExpiresMs}).`);
@@ -244,45 +240,4 @@ function checkSubjectPrefix(option: string, value: unknown): void {
         `(got ${JSON.stringify(value)}).`,
     );
   }
-}
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be a positive number (got ${String(value)}).`);
-  }
-  return value;
-}
-
-/** A positive count: fractions would reach the server (batch sizes, consumer limits) and fail there, cryptically. */
-function count(option: string, value: number | undefined, fallback: number): number {
-  const n = positive(option, value, fallback);
-  if (!Number.isInteger(n)) {
-    throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be a whole number (got ${String(n)}); round it, e.g. ${Math.max(1, Math.round(n))}.`);
-  }
-  return n;
-}
-
-function nonNegative(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new NatsTransportConfigError(`NatsJetStreamTransport: \`${option}\` must be zero or a positive number (got ${String(value)}).`);
-  }
-  return value;
-}
-
-function signingKey(key: string | Uint8Array | undefined): Uint8Array | undefined {
-  if (key === undefined) return undefined;
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
-  if (!(bytes instanceof Uint8Array) || bytes.length < 16) {
-    throw new NatsTransportConfigError(
-      'NatsJetStreamTransport: `signingKey` must be a string or bytes of at least 16 bytes (use a random secret shared by every service).',
-    );
-  }
-  return bytes;
-}
-
-/** The delay before delivery number `delivery + 1`, after delivery number `delivery` failed. */
-export function redeliveryDelay(backoff: Required<RedeliveryBackoff>, delivery: number): number {
-  return Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.factor ** Math.max(0, delivery - 1));
 }

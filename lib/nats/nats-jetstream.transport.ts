@@ -10,7 +10,7 @@ import { DeliveryLedger } from './delivery-ledger.js';
 import { EnvelopeCodec, type EncodedEvent } from './envelope-codec.js';
 import { NatsTransportConfigError } from './errors.js';
 import { ensureConsumer, ensureStream, type StreamSettings } from './jetstream-provisioner.js';
-import { MessageSigner } from './message-signer.js';
+import { MessageSigner } from '../transport/message-signer.js';
 import { NatsGroupConsumer, settlesWithin } from './nats-group-consumer.js';
 import { resolveNatsOptions, type NatsJetStreamTransportOptions, type ResolvedNatsOptions } from './nats-jetstream-transport.options.js';
 import { ReliablePublisher } from './reliable-publisher.js';

@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../lib/index.js';
 import { InvalidEventError } from '../../lib/index.js';
 import { EnvelopeCodec, HEADER } from '../../lib/nats/envelope-codec.js';
 import { PoisonMessageError } from '../../lib/nats/index.js';
-import { MessageSigner } from '../../lib/nats/message-signer.js';
+import { MessageSigner } from '../../lib/transport/message-signer.js';
 import { SignatureScope } from '../../lib/nats/signature-scope.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');

@@ -4,7 +4,7 @@ import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { EventPublisher, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import type { TransportHost } from '../../lib/transport/event-transport.interface.js';
 import { EnvelopeCodec } from '../../lib/nats/envelope-codec.js';
-import { MessageSigner } from '../../lib/nats/message-signer.js';
+import { MessageSigner } from '../../lib/transport/message-signer.js';
 import { SignatureScope } from '../../lib/nats/signature-scope.js';
 import { DEAD_LETTER_HEADER } from '../../lib/nats/index.js';
 import {
