@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const repo = resolve(process.cwd());
-const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'];
+const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv', 'ioredis'];
 
 const appSource = (load: string) => `
 ${load}
@@ -87,18 +87,19 @@ const { EventBusModule, EventPublisher, OnEvent } = require('nestjs-event-bus');
     expect(output).toBe('Processing order #123 for Coffee\nhandled 1\n');
   }, 120_000);
 
-  it('resolves the /testing, /nats, /asyncapi and /dashboard entry points from the exports map', () => {
+  it('resolves the /testing, /nats, /redis, /asyncapi and /dashboard entry points from the exports map', () => {
     const dir = join(work, 'esm-app');
     const probe = `
 import { EventRecorder, createEventTestingModule } from 'nestjs-event-bus/testing';
 import { NatsJetStreamTransport, NatsHealthIndicator } from 'nestjs-event-bus/nats';
+import { RedisStreamsTransport, RedisHealthIndicator } from 'nestjs-event-bus/redis';
 import { generateAsyncApi } from 'nestjs-event-bus/asyncapi';
 import { EventBusDashboardModule } from 'nestjs-event-bus/dashboard';
 import { DeadLetters } from 'nestjs-event-bus';
-console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, NatsHealthIndicator, generateAsyncApi, EventBusDashboardModule, DeadLetters].map((x) => typeof x).join(','));
+console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, NatsHealthIndicator, generateAsyncApi, EventBusDashboardModule, DeadLetters, RedisStreamsTransport, RedisHealthIndicator].map((x) => typeof x).join(','));
 `;
     writeFileSync(join(dir, 'entries.js'), probe);
-    expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function,function,function,function\n');
+    expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function,function,function,function,function,function\n');
   }, 120_000);
 
   it('ships declarations and no test or sample files', () => {

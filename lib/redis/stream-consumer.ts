@@ -1,0 +1,349 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { EventEnvelope } from '../event-envelope.js';
+import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
+import type { DeadLetter } from '../transport/dead-letter-record.js';
+import type { TransportHost } from '../transport/event-transport.interface.js';
+import type { FieldEnvelopeCodec } from '../transport/field-envelope-codec.js';
+import type { PoisonMessageError } from '../transport/poison-message.error.js';
+import { SettledHandlersMemory } from '../transport/settled-handlers.memory.js';
+import { redeliveryDelay } from '../transport/transport-options.js';
+import { restoreReceived } from '../transport/wire-envelope.js';
+import { deadLetterFields } from './dead-letter-entry.js';
+import { AckBatcher } from './entry-batchers.js';
+import type { RedisConnections } from './redis-connections.js';
+import type { ResolvedRedisOptions } from './redis-streams-transport.options.js';
+
+type Entry = [id: string, fields: string[] | null];
+const RETRY_MS = 1000;
+
+/** Whatever a consumer needs from the transport that owns it. */
+export interface ConsumerContext {
+  host: TransportHost;
+  connections: RedisConnections;
+  codec: FieldEnvelopeCodec;
+  options: ResolvedRedisOptions;
+  consumer: string;
+  /** Call before handling `eventId`; the function returned resolves once every event published meanwhile was stored (rejects if one was not). */
+  watchFollowUps(eventId: string): () => Promise<void>;
+}
+
+/**
+ * One group's consumer in this process: reads new entries (XREADGROUP >) on the blocking connection,
+ * first and after every read failure its own pending entries (ID 0), takes over the entries of dead
+ * consumers (XAUTOCLAIM), keeps its own entries alive while they are handled or wait for a redelivery,
+ * and acknowledges an entry only once every local handler succeeded or was dead-lettered.
+ */
+export class StreamConsumer {
+  /** Entries being handled, with when their handling started. */
+  private readonly inFlight = new Map<string, number>();
+  /** Entries waiting out their redelivery backoff, with when the next delivery is due. */
+  private readonly waiting = new Map<string, { due: number; timer: NodeJS.Timeout }>();
+  private readonly settled = new SettledHandlersMemory<string>();
+  private readonly acks: AckBatcher;
+  private slotFreed: (() => void) | undefined;
+  private drained: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private loop: Promise<void> | undefined;
+  private readerId: number | undefined;
+  private reclaiming = false;
+  private failures = 0;
+  closing = false;
+
+  constructor(private readonly ctx: ConsumerContext) {
+    const { streamKey, group } = ctx.options;
+    this.acks = new AckBatcher(() => ctx.connections.commands, streamKey, group, (error) =>
+      this.logger.warn(`XACK on ${streamKey} failed (${String(error)}); the entries stay pending and will be handled again.`),
+    );
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  get reading(): boolean {
+    return this.loop !== undefined && !this.closing;
+  }
+
+  async start(): Promise<void> {
+    const reader = await this.ctx.connections.blockingReader();
+    this.readerId = Number(await reader.client('ID'));
+    const { keepAliveMs, reclaimIntervalMs, trim } = this.ctx.options;
+    this.every(keepAliveMs, () => this.keepAlive());
+    this.every(reclaimIntervalMs, () => this.reclaim());
+    if (trim !== false) this.every(trim.intervalMs, () => this.trim(trim.minRetentionMs));
+    this.loop = this.readLoop(reader);
+  }
+
+  private every(ms: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => void task().catch((error: unknown) => this.logger.warn(`Redis Streams transport: ${String(error)}`)), ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private async readLoop(reader: Redis): Promise<void> {
+    const { streamKey, group, batchSize, blockMs, concurrency } = this.ctx.options;
+    let ownPending = true;
+    while (!this.closing) {
+      const free = concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      try {
+        if (ownPending) {
+          // Entries delivered to this consumer name that it is not handling: a previous run's, or replies lost in a disconnect.
+          await this.readOwnPending(reader, free);
+          ownPending = false;
+          continue;
+        }
+        const reply = (await reader.xreadgroup('GROUP', group, this.ctx.consumer, 'COUNT', Math.min(batchSize, free), 'BLOCK', blockMs, 'STREAMS', streamKey, '>')) as
+          | [string, Entry[]][]
+          | null;
+        this.failures = 0;
+        if (reply !== null) for (const [id, fields] of reply[0][1]) this.handle(id, fields, 1);
+      } catch (error) {
+        if (this.closing) break;
+        ownPending = true;
+        if (String(error).includes('NOGROUP')) {
+          this.logger.warn(`Consumer group "${group}" on ${streamKey} is gone (Redis restarted without its data, or it was deleted): recreating it.`);
+          await this.ensureGroup('0').catch(() => undefined);
+          continue;
+        }
+        if (this.failures++ % 30 === 0) this.logger.warn(`Reading ${streamKey} for group "${group}" failed (${this.failures}x): ${String(error)}; retrying.`);
+        await delay(RETRY_MS);
+      }
+    }
+  }
+
+  private async readOwnPending(reader: Redis, free: number): Promise<void> {
+    const { streamKey, group } = this.ctx.options;
+    let after = '0';
+    while (!this.closing && free > 0) {
+      const reply = (await reader.xreadgroup('GROUP', group, this.ctx.consumer, 'COUNT', Math.min(100, free), 'STREAMS', streamKey, after)) as [string, Entry[]][] | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) return;
+      const fresh = entries.filter(([id]) => !this.inFlight.has(id) && !this.waiting.has(id));
+      const counts = await this.deliveryCounts(fresh.map(([id]) => id));
+      for (const [id, fields] of fresh) {
+        this.handle(id, fields, counts.get(id) ?? 1);
+        free--;
+      }
+      after = entries[entries.length - 1][0];
+    }
+  }
+
+  /** Creates the group (and the stream) unless it exists. */
+  async ensureGroup(startId: string): Promise<void> {
+    const { streamKey, group } = this.ctx.options;
+    try {
+      await this.ctx.connections.commands.xgroup('CREATE', streamKey, group, startId, 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  /** Takes over entries other consumers of the group left unacknowledged longer than reclaimIdleMs. */
+  private async reclaim(): Promise<void> {
+    if (this.closing || this.reclaiming) return;
+    this.reclaiming = true;
+    const { streamKey, group, batchSize, concurrency, reclaimIdleMs } = this.ctx.options;
+    try {
+      let cursor = '0-0';
+      do {
+        const free = concurrency - this.inFlight.size;
+        if (free <= 0 || this.closing) return;
+        const [next, entries] = (await this.ctx.connections.commands.xautoclaim(streamKey, group, this.ctx.consumer, reclaimIdleMs, cursor, 'COUNT', Math.min(batchSize, free))) as [string, Entry[]];
+        cursor = next;
+        const fresh = entries.filter(([id]) => !this.inFlight.has(id) && !this.waiting.has(id));
+        if (fresh.length === 0) continue;
+        const counts = await this.deliveryCounts(fresh.map(([id]) => id));
+        for (const [id, fields] of fresh) this.handle(id, fields, counts.get(id) ?? 1);
+      } while (cursor !== '0-0');
+    } finally {
+      this.reclaiming = false;
+    }
+  }
+
+  private async deliveryCounts(ids: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (ids.length === 0) return counts;
+    const { streamKey, group } = this.ctx.options;
+    const rows = (await this.ctx.connections.commands.xpending(streamKey, group, ids[0], ids[ids.length - 1], ids.length * 2, this.ctx.consumer)) as [string, string, number, number][];
+    for (const [id, , , deliveries] of rows) counts.set(id, Number(deliveries));
+    return counts;
+  }
+
+  /** Refreshes the idle time of the entries this instance holds, so no other instance takes them over. */
+  private async keepAlive(): Promise<void> {
+    const threshold = Date.now() - this.ctx.options.keepAliveMs;
+    const ids = [...this.waiting.keys()];
+    for (const [id, startedAt] of this.inFlight) if (startedAt <= threshold) ids.push(id);
+    if (ids.length !== 0) await this.touch(ids, 0);
+  }
+
+  private touch(ids: string[], idleMs: number): Promise<number> {
+    const { streamKey, group } = this.ctx.options;
+    return this.ctx.connections.commands.ebTouch(streamKey, group, this.ctx.consumer, idleMs, ...ids);
+  }
+
+  private async trim(minRetentionMs: number): Promise<void> {
+    const floor = minRetentionMs > 0 ? `${Date.now() - minRetentionMs}-0` : '';
+    await this.ctx.connections.commands.ebTrim(this.ctx.options.streamKey, floor);
+  }
+
+  // ---------------------------------------------------------------- handling
+
+  private handle(id: string, fields: string[] | null, deliveries: number): void {
+    this.inFlight.set(id, Date.now());
+    this.process(id, fields, deliveries)
+      .catch((error: unknown) => this.logger.error(`Could not finish handling Redis entry ${id}: ${String(error)}; it stays pending and will be handled again.`))
+      .finally(() => {
+        this.inFlight.delete(id);
+        this.slotFreed?.();
+        this.slotFreed = undefined;
+        if (this.inFlight.size === 0) this.drained?.();
+      });
+  }
+
+  private async process(id: string, fields: string[] | null, deliveries: number): Promise<void> {
+    const { host, codec, options } = this.ctx;
+    if (fields === null) {
+      // Trimmed or deleted while pending: nothing left to handle.
+      this.acks.ack(id);
+      return;
+    }
+    let envelope: EventEnvelope;
+    try {
+      envelope = restoreReceived(host, () => codec.decode(fields));
+    } catch (thrown) {
+      const error = thrown as PoisonMessageError;
+      this.logger.warn(`Dead-lettering Redis entry ${id} of ${options.streamKey} (${error.reason}): ${error.message}`);
+      return this.deadLetterAndAck(id, fields, deliveries, [{ reason: error.reason, error }]);
+    }
+    if (deliveries > options.maxDeliveries) {
+      return this.deadLetterAndAck(id, fields, deliveries, [
+        { reason: 'max-deliveries', error: `not acknowledged after ${options.maxDeliveries} deliveries: the instances handling it stopped or could not acknowledge it` },
+      ]);
+    }
+    const skipHandlers = this.settled.get(id, envelope.id);
+    const lastDelivery = deliveries >= options.maxDeliveries;
+    const followUps = this.ctx.watchFollowUps(envelope.id);
+    const report = await host.deliver(envelope, skipHandlers === undefined ? { lastDelivery } : { skipHandlers, lastDelivery });
+    try {
+      await followUps();
+    } catch (error) {
+      // A follow-up event was not stored: acknowledging would lose it. Handle the entry again later.
+      this.logger.warn(`An event published while handling Redis entry ${id} was not stored (${String(error)}); the entry will be handled again.`);
+      this.redeliverLater(id, deliveries);
+      return;
+    }
+    this.afterDelivery(id, fields, envelope, report, deliveries);
+  }
+
+  private afterDelivery(id: string, fields: string[], envelope: EventEnvelope, report: DeliveryReport, deliveries: number): Promise<void> | void {
+    if (report.failed.length === 0) {
+      this.settled.forget(id);
+      this.acks.ack(id);
+      return;
+    }
+    if (deliveries >= this.ctx.options.maxDeliveries) {
+      return this.deadLetterAndAck(
+        id,
+        fields,
+        deliveries,
+        report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: f.error })),
+      );
+    }
+    this.settled.remember(id, envelope.id, this.ctx.host.settledHandlers(envelope, report));
+    this.redeliverLater(id, deliveries);
+  }
+
+  /** Keeps the entry pending (and alive) and delivers it again here after the backoff; never re-added to the stream. */
+  private redeliverLater(id: string, deliveries: number): void {
+    if (this.closing) return;
+    const delayMs = redeliveryDelay(this.ctx.options.backoff, deliveries);
+    const timer = setTimeout(() => void this.redeliver(id), delayMs);
+    this.waiting.set(id, { due: Date.now() + delayMs, timer });
+  }
+
+  private async redeliver(id: string): Promise<void> {
+    if (this.closing || !this.waiting.has(id)) return;
+    const { streamKey, group } = this.ctx.options;
+    let claimed: [string[] | null, number] | null;
+    try {
+      claimed = await this.ctx.connections.commands.ebRedeliver(streamKey, group, this.ctx.consumer, id);
+    } catch (error) {
+      this.logger.warn(`Could not take up Redis entry ${id} again (${String(error)}); retrying.`);
+      this.waiting.set(id, { due: Date.now() + RETRY_MS, timer: setTimeout(() => void this.redeliver(id), RETRY_MS) });
+      return;
+    }
+    this.waiting.delete(id);
+    // Null: another instance took it over meanwhile, and handles it.
+    if (claimed !== null) this.handle(id, claimed[0] === null || (claimed[0] as unknown) === false ? null : claimed[0], Number(claimed[1]));
+  }
+
+  /** Moves the entry to the dead-letter stream and acknowledges it, in one MULTI; retried until it succeeds or the transport closes. */
+  private async deadLetterAndAck(id: string, fields: string[] | null, deliveries: number, letters: DeadLetter[]): Promise<void> {
+    const { streamKey, deadLetterKey, group, maxPayloadBytes } = this.ctx.options;
+    for (;;) {
+      const multi = this.ctx.connections.commands.multi();
+      for (const letter of letters) {
+        const dead = deadLetterFields(fields, letter, { entryId: id, deliveries, group, consumer: this.ctx.consumer, maxCopyChars: maxPayloadBytes + 64 * 1024 });
+        multi.xadd(deadLetterKey, '*', ...dead);
+      }
+      multi.xack(streamKey, group, id);
+      try {
+        const results = await multi.exec();
+        const failed = results?.find(([error]) => error !== null);
+        if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('the transaction was aborted');
+        this.settled.forget(id);
+        return;
+      } catch (error) {
+        if (this.closing) throw error;
+        this.logger.error(`Could not dead-letter Redis entry ${id} to ${deadLetterKey}: ${String(error)}; retrying.`);
+        await delay(RETRY_MS);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /** Stops reading, waits for in-flight entries until the deadline, then releases what is left to the group. */
+  async close(deadline: number): Promise<void> {
+    this.closing = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.slotFreed?.();
+    const commands = this.ctx.connections.commands;
+    // Ends the blocked XREADGROUP now instead of after blockMs (if CLIENT is not allowed, the block times out).
+    if (this.readerId !== undefined) await commands.client('UNBLOCK', this.readerId).catch(() => undefined);
+    await Promise.race([this.loop, delay(Math.max(0, deadline - Date.now()))]);
+    if (this.inFlight.size !== 0) {
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      await Promise.race([drained, delay(Math.max(0, deadline - Date.now()))]);
+    }
+    await this.acks.flush();
+    const { reclaimIdleMs } = this.ctx.options;
+    const release: [string, number][] = [...this.inFlight.keys()].map((id) => [id, reclaimIdleMs]);
+    if (release.length !== 0) {
+      this.logger.warn(`${release.length} Redis entries were still being handled at close; released to the group for redelivery.`);
+    }
+    // Waiting entries keep their backoff: idle so that others take them when it runs out.
+    for (const [id, w] of this.waiting) {
+      clearTimeout(w.timer);
+      release.push([id, Math.max(0, reclaimIdleMs - Math.max(0, w.due - Date.now()))]);
+    }
+    this.waiting.clear();
+    for (const [id, idle] of release) await this.touch([id], idle).catch(() => undefined);
+  }
+
+  private get logger(): LoggerService {
+    return this.ctx.host.logger;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
