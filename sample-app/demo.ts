@@ -18,8 +18,8 @@ export async function runDemo(logger?: LoggerService, config: SampleConfig = sam
     events.publish('order_shipped', { order_id: 124 }), //             prints: Order #124 has been shipped.
   ];
 
-  if (config.transport.kind === 'nats') {
-    // EVENT_TRANSPORT=nats: drain() waits only until the server has the events; the handlers run when this
+  if (config.transport.kind !== 'in-process') {
+    // EVENT_TRANSPORT=nats or redis: drain() waits only until the server has the events; the handlers run when this
     // service's consumer group gets them back. (Another running orders-service instance may take them.)
     await Promise.all(
       published.map(({ id, name }) =>

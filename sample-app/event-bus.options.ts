@@ -1,9 +1,9 @@
 import type { EventBusModuleOptions, EventTransport } from '../lib/index.js';
-import type { NatsConfig, SampleConfig, TransportConfig } from './sample.config.js';
+import type { NatsConfig, RedisConfig, SampleConfig, TransportConfig } from './sample.config.js';
 
 /**
  * Every EventBusModule option of the order service, in one place (used through
- * `EventBusModule.forRootAsync`, so the NATS client is loaded only when asked for).
+ * `EventBusModule.forRootAsync`, so the NATS or Redis client is loaded only when asked for).
  * Handlers declare no retry of their own, so this policy is the service's: a failing handler is retried
  * with exponential backoff (RETRY_DELAY_MS, then twice that, ... up to RETRY_MAX_DELAY_MS), then its
  * event is dead-lettered (see GET /events/dead-letters).
@@ -30,9 +30,17 @@ export async function notificationsEventBusOptions(nats: NatsConfig): Promise<Ev
   return { transport: await natsTransport(nats) };
 }
 
-/** No transport for in-process events; a NatsJetStreamTransport for `nats`. */
+/** No transport for in-process events; a NatsJetStreamTransport for `nats`, a RedisStreamsTransport for `redis`. */
 async function transportFor(config: TransportConfig): Promise<EventTransport | undefined> {
-  return config.kind === 'nats' ? natsTransport(config) : undefined;
+  if (config.kind === 'nats') return natsTransport(config);
+  if (config.kind === 'redis') return redisTransport(config);
+  return undefined;
+}
+
+/** Loaded on demand, like NATS: only `nestjs-event-bus/redis` (here ../lib/redis) loads ioredis. */
+async function redisTransport({ url, stream, group }: RedisConfig): Promise<EventTransport> {
+  const { RedisStreamsTransport } = await import('../lib/redis/index.js');
+  return new RedisStreamsTransport({ connection: url, stream, group });
 }
 
 /**

@@ -27,9 +27,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
 
 /** One line for the start-up log: where this service's events travel. */
 export function describeTransport(transport: TransportConfig): string {
-  return transport.kind === 'nats'
-    ? `Events travel through NATS JetStream at ${transport.servers}: stream ${transport.stream}, group ${transport.group}`
-    : 'Events stay in this process (EVENT_TRANSPORT=nats sends them through NATS JetStream)';
+  if (transport.kind === 'nats') return `Events travel through NATS JetStream at ${transport.servers}: stream ${transport.stream}, group ${transport.group}`;
+  if (transport.kind === 'redis') return `Events travel through Redis Streams at ${transport.url}: stream ${transport.stream}, group ${transport.group}`;
+  return 'Events stay in this process (EVENT_TRANSPORT=nats or redis sends them through NATS JetStream or Redis Streams)';
 }
 
 if (isEntryPoint(import.meta.url)) {

@@ -9,14 +9,25 @@ export interface SampleConfig {
   shutdownTimeoutMs: number;
   /** Units in stock when the service starts; an item not listed has none. */
   initialStock: Readonly<Record<string, number>>;
-  /** Where events travel: within this process (the default), or through NATS JetStream. */
+  /** Where events travel: within this process (the default), or through NATS JetStream or Redis Streams. */
   transport: TransportConfig;
   /** The password of the events page (/events, user "ops", HTTP basic authentication). */
   opsPassword: string;
 }
 
-/** In-process: handlers run in the publishing process. NATS: every event goes through JetStream first. */
-export type TransportConfig = { kind: 'in-process' } | NatsConfig;
+/** In-process: handlers run in the publishing process. NATS / Redis: every event goes through the broker first. */
+export type TransportConfig = { kind: 'in-process' } | NatsConfig | RedisConfig;
+
+/** What RedisStreamsTransport needs to know about this service (see event-bus.options.ts). */
+export interface RedisConfig {
+  kind: 'redis';
+  /** Redis URL. */
+  url: string;
+  /** Name of the event stream, shared by every service. */
+  stream: string;
+  /** The consumer group: the service's name. */
+  group: string;
+}
 
 /** What NatsJetStreamTransport needs to know about this service (see event-bus.options.ts). */
 export interface NatsConfig {
@@ -57,17 +68,27 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const DEFAULT_EVENT_STREAM = 'sample_orders';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
  * EVENT_TRANSPORT: unset (or `in-process`) keeps events in the process; `nats` sends them through NATS
  * JetStream, with NATS_URL (nats://127.0.0.1:4222), EVENT_STREAM (sample_orders) and SERVICE_NAME, the
- * consumer group (`defaultGroup`).
+ * consumer group (`defaultGroup`); `redis` sends them through Redis Streams, with REDIS_URL
+ * (redis://127.0.0.1:6379), EVENT_STREAM and SERVICE_NAME likewise.
  */
 export function transportConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: string): TransportConfig {
   const kind = (env.EVENT_TRANSPORT ?? '').trim();
   if (kind === '' || kind === 'in-process') return { kind: 'in-process' };
   if (kind === 'nats') return natsConfigFromEnv(env, defaultGroup);
-  throw new Error(`EVENT_TRANSPORT must be "in-process" or "nats", got "${kind}".`);
+  if (kind === 'redis') {
+    return {
+      kind: 'redis',
+      url: readText(env, 'REDIS_URL', DEFAULT_REDIS_URL),
+      stream: readText(env, 'EVENT_STREAM', DEFAULT_EVENT_STREAM),
+      group: readText(env, 'SERVICE_NAME', defaultGroup),
+    };
+  }
+  throw new Error(`EVENT_TRANSPORT must be "in-process", "nats" or "redis", got "${kind}".`);
 }
 
 /** NATS_URL, EVENT_STREAM and SERVICE_NAME (the group, `defaultGroup` when unset). */

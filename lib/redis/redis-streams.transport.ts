@@ -29,7 +29,7 @@ export interface RedisTransportStatus {
  * Carries events between processes over Redis Streams: one stream per `stream` name, one consumer
  * group per service (`group`), instances of a group competing for its entries. An entry is acknowledged
  * only once every local handler succeeded or was dead-lettered, and the events those handlers published
- * were stored; failed handling is delivered again with backoff (the entry stays pending, never re-added),
+ * were stored (the bus holds the delivery for them); failed handling is delivered again with backoff (the entry stays pending, never re-added),
  * then moved to the dead-letter stream together with its acknowledgement.
  *
  * ```ts
@@ -48,8 +48,6 @@ export class RedisStreamsTransport implements EventTransport {
   private publisher: PublishPipeline | undefined;
   private consumer: StreamConsumer | undefined;
   private host: TransportHost | undefined;
-  /** Sends of events published while an event (by id) was being handled here: its entry waits for them before XACK. */
-  private readonly followUps = new Map<string, Set<Promise<void>>>();
   private closePromise: Promise<void> | undefined;
   private closed = false;
 
@@ -68,19 +66,9 @@ export class RedisStreamsTransport implements EventTransport {
   }
 
   /** Resolves once Redis stored the entry (XADD, pipelined with the other publishes of this turn). */
-  send(envelope: EventEnvelope, prepared: unknown): Promise<void> {
+  send(_envelope: EventEnvelope, prepared: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the Redis Streams transport is closed'));
-    const sending = this.pipeline().add(prepared as string[]);
-    const parent = envelope.causationId;
-    if (parent !== undefined) {
-      const pending = this.followUps.get(parent);
-      if (pending !== undefined) {
-        pending.add(sending);
-        // Settled sends leave the set; a rejection is reported through followUpsOf.
-        sending.then(() => pending.delete(sending), () => undefined);
-      }
-    }
-    return sending;
+    return this.pipeline().add(prepared as string[]);
   }
 
   private pipeline(): PublishPipeline {
@@ -109,24 +97,10 @@ export class RedisStreamsTransport implements EventTransport {
       codec: this.codec,
       options: this.options,
       consumer: this.consumerName,
-      watchFollowUps: (eventId) => this.watchFollowUps(eventId),
     });
     await consumer.ensureGroup(this.options.startFrom === 'new' ? '$' : '0');
     this.consumer = consumer;
     await consumer.start();
-  }
-
-  /**
-   * Starts collecting the sends of events published while `eventId` is handled (their causation id);
-   * the function returned stops collecting and resolves once all of them were stored.
-   */
-  private watchFollowUps(eventId: string): () => Promise<void> {
-    const pending = this.followUps.get(eventId) ?? new Set<Promise<void>>();
-    this.followUps.set(eventId, pending);
-    return async () => {
-      if (this.followUps.get(eventId) === pending) this.followUps.delete(eventId);
-      if (pending.size !== 0) await Promise.all(pending);
-    };
   }
 
   private connect(): RedisConnections {

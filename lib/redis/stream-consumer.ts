@@ -24,8 +24,6 @@ export interface ConsumerContext {
   codec: FieldEnvelopeCodec;
   options: ResolvedRedisOptions;
   consumer: string;
-  /** Call before handling `eventId`; the function returned resolves once every event published meanwhile was stored (rejects if one was not). */
-  watchFollowUps(eventId: string): () => Promise<void>;
 }
 
 /**
@@ -230,13 +228,13 @@ export class StreamConsumer {
     }
     const skipHandlers = this.settled.get(id, envelope.id);
     const lastDelivery = deliveries >= options.maxDeliveries;
-    const followUps = this.ctx.watchFollowUps(envelope.id);
-    const report = await host.deliver(envelope, skipHandlers === undefined ? { lastDelivery } : { skipHandlers, lastDelivery });
+    let report: DeliveryReport;
     try {
-      await followUps();
+      // Resolves once the handlers settled and the events they published were stored (the bus holds the delivery for them).
+      report = await host.deliver(envelope, skipHandlers === undefined ? { lastDelivery } : { skipHandlers, lastDelivery });
     } catch (error) {
-      // A follow-up event was not stored: acknowledging would lose it. Handle the entry again later.
-      this.logger.warn(`An event published while handling Redis entry ${id} was not stored (${String(error)}); the entry will be handled again.`);
+      // A follow-up was not stored, or the bus is shutting down: acknowledging could lose a follow-up. Handle it again later.
+      this.logger.warn(`Redis entry ${id} is not acknowledged: ${String(error)}; it will be handled again.`);
       this.redeliverLater(id, deliveries);
       return;
     }

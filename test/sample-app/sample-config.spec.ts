@@ -21,7 +21,22 @@ describe('sample configuration: EVENT_TRANSPORT', () => {
     ).toEqual({ kind: 'nats', servers: 'nats://nats.internal:4222', stream: 'shop_events', group: 'orders-eu' });
   });
 
+  it('EVENT_TRANSPORT=redis: REDIS_URL, EVENT_STREAM and SERVICE_NAME, with defaults', () => {
+    expect(sampleConfigFromEnv({ EVENT_TRANSPORT: 'redis' }).transport).toEqual({
+      kind: 'redis',
+      url: 'redis://127.0.0.1:6379',
+      stream: 'sample_orders',
+      group: 'orders-service',
+    });
+    expect(transportConfigFromEnv({ EVENT_TRANSPORT: 'redis', REDIS_URL: 'redis://cache:6380', SERVICE_NAME: 'orders-eu' }, 'x')).toEqual({
+      kind: 'redis',
+      url: 'redis://cache:6380',
+      stream: 'sample_orders',
+      group: 'orders-eu',
+    });
+  });
+
   it('refuses an unknown transport at start-up instead of silently staying in-process', () => {
-    expect(() => sampleConfigFromEnv({ EVENT_TRANSPORT: 'redis' })).toThrow('EVENT_TRANSPORT must be "in-process" or "nats", got "redis".');
+    expect(() => sampleConfigFromEnv({ EVENT_TRANSPORT: 'kafka' })).toThrow('EVENT_TRANSPORT must be "in-process", "nats" or "redis", got "kafka".');
   });
 });
