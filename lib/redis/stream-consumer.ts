@@ -84,9 +84,12 @@ export class StreamConsumer {
   private async readLoop(reader: Redis): Promise<void> {
     const { streamKey, group, batchSize, blockMs, concurrency } = this.ctx.options;
     let ownPending = true;
+    // Read again once this many slots are free (not for every single finished entry: one read per entry
+    // would cost a round trip each). Reads overlap handling while half the slots are still busy.
+    const refillAt = Math.max(1, Math.min(batchSize, Math.floor(concurrency / 2)));
     while (!this.closing) {
       const free = concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (free < refillAt && this.inFlight.size !== 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }

@@ -69,16 +69,23 @@ export async function runConformanceSuite(fixture: TransportFixture): Promise<vo
     });
 
     /** An app in its own group with `handlers` (each listener gets the event's envelope). */
-    async function start(transport: EventTransport, handlers: Record<string, (payload: unknown, envelope: EventEnvelope) => unknown> = {}, providers: Provider[] = []) {
+    async function start(
+      transport: EventTransport,
+      handlers: Record<string, (payload: unknown, envelope: EventEnvelope, events: EventPublisher) => unknown> = {},
+      providers: Provider[] = [],
+    ) {
       @Module({ imports: [EventBusModule.forRoot({ logger: process.env.CONFORMANCE_LOG === '1' ? undefined : false, transport })], providers })
       class ConformanceModule {}
       const moduleRef = await Test.createTestingModule({ imports: [ConformanceModule] }).compile();
       const app = moduleRef.createNestApplication({ logger: false });
       const bus = app.get(EventBus);
+      const events = app.get(EventPublisher);
       for (const [label, fn] of Object.entries(handlers)) {
-        const [event] = label.split(' ');
-        Object.defineProperty(fn, 'name', { value: label.split(' ')[1] ?? 'handler' });
-        bus.on(event, fn);
+        const [event, name] = label.split(' ');
+        const listener = (payload: unknown, envelope: EventEnvelope) => fn(payload, envelope, events);
+        // The listener's name is the handler's name in reports and dead letters.
+        Object.defineProperty(listener, 'name', { value: name ?? 'handler' });
+        bus.on(event, listener);
       }
       await app.init();
       apps.push(app);
@@ -221,6 +228,44 @@ export async function runConformanceSuite(fixture: TransportFixture): Promise<vo
       expect(later.ids).toEqual([envelope.id]);
       expect(runs).toBe(1);
     });
+
+    (fixture.supports.childProcesses ? it : it.skip)('loses no follow-up of an event chain when the consumer is SIGKILLed right after its handlers return', async () => {
+      const triggers = 30;
+      const followUps = new Set<string>();
+      await start(ns.transport('collector'), { 'conformance.followup collect': (p) => void followUps.add(`${(p as { trigger: number }).trigger}.${(p as { k: number }).k}`) });
+      const child = spawn(process.execPath, ['--import', register, worker], {
+        env: { ...process.env, ...ns.workerEnv('workers', { fastTakeover: true }) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      cleanups.push(async () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+      const ready = deferred();
+      const killed = deferred();
+      const exited = once(child, 'exit');
+      void exited.then(() => ready.reject(new Error('worker exited early')));
+      ready.promise.catch(() => undefined);
+      let handled = 0;
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line === 'READY') ready.resolve();
+        // Killed right after a handler returned, its follow-ups possibly still on their way to the broker.
+        else if (line.startsWith('HANDLED ') && ++handled === 5) {
+          child.kill('SIGKILL');
+          killed.resolve();
+        }
+      });
+      await ready.promise;
+      const publisher = await start(ns.transport('publisher'));
+      for (let trigger = 0; trigger < triggers; trigger++) await publisher.events.publishAndWait('conformance.trigger', { trigger });
+      await killed.promise;
+      await exited;
+      // The survivor of the group takes over what the killed worker did not acknowledge, and handles the rest.
+      await start(ns.transport('workers', { fastTakeover: true }), {
+        'conformance.trigger chain': (p, _e, events) => {
+          for (let k = 0; k < 3; k++) events.publish('conformance.followup', { trigger: (p as { trigger: number }).trigger, k, pad: 'x'.repeat(2048) });
+        },
+      });
+      await eventually(() => followUps.size === triggers * 3);
+      expect(followUps.size).toBe(triggers * 3);
+    }, 90_000);
 
     (fixture.supports.childProcesses ? it : it.skip)('loses nothing when a consumer process is SIGKILLed mid-handling: another instance handles it', async () => {
       const child = spawn(process.execPath, ['--import', register, worker], {
