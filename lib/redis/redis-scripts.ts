@@ -67,9 +67,27 @@ if floor ~= '' then
   if less(f, lowest) then lowest = f end
 end
 return redis.call('XTRIM', key, 'MINID', string.format('%.0f-%.0f', lowest[1], lowest[2]))`,
+  /**
+   * Removes consumers of a group that hold no pending entry and were idle longer than ARGV[2] ms:
+   * instances that stopped long ago (every instance has a consumer name of its own). Checked and removed
+   * atomically, so no consumer with pending entries is ever deleted (that would drop the entries). ARGV: group, idle ms.
+   */
+  ebPrune: `
+local key, group, idle = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', key, group)) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['pending'] == 0 and info['idle'] > idle then
+    redis.call('XGROUP', 'DELCONSUMER', key, group, info['name'])
+    removed = removed + 1
+  end
+end
+return removed`,
 } as const;
 
 export interface StreamScripts {
+  ebPrune(key: string, group: string, idleMs: number): Promise<number>;
   ebTouch(key: string, group: string, consumer: string, idleMs: number, ...ids: string[]): Promise<number>;
   ebRedeliver(key: string, group: string, consumer: string, id: string): Promise<[string[] | null, number] | null>;
   ebTrim(key: string, floor: string): Promise<number>;

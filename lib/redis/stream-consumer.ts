@@ -16,6 +16,10 @@ import type { ResolvedRedisOptions } from './redis-streams-transport.options.js'
 
 type Entry = [id: string, fields: string[] | null];
 const RETRY_MS = 1000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_IDLE_MS = 60 * 60_000;
+/** How long past BLOCK a read may go unanswered before its connection is considered dead and reopened. */
+const READ_GRACE_MS = 10_000;
 
 /** Whatever a consumer needs from the transport that owns it. */
 export interface ConsumerContext {
@@ -38,6 +42,8 @@ export class StreamConsumer {
   /** Entries waiting out their redelivery backoff, with when the next delivery is due. */
   private readonly waiting = new Map<string, { due: number; timer: NodeJS.Timeout }>();
   private readonly settled = new SettledHandlersMemory<string>();
+  /** Entries that failed while closing: released at the end of close(), with their backoff. */
+  private readonly released = new Map<string, number>();
   private readonly acks: AckBatcher;
   private slotFreed: (() => void) | undefined;
   private drained: (() => void) | undefined;
@@ -70,6 +76,8 @@ export class StreamConsumer {
     this.every(keepAliveMs, () => this.keepAlive());
     this.every(reclaimIntervalMs, () => this.reclaim());
     if (trim !== false) this.every(trim.intervalMs, () => this.trim(trim.minRetentionMs));
+    // Consumers of instances gone for an hour, with nothing pending: their names would pile up in the group.
+    this.every(PRUNE_EVERY_MS, () => this.ctx.connections.commands.ebPrune(this.ctx.options.streamKey, this.ctx.options.group, PRUNE_IDLE_MS));
     this.loop = this.readLoop(reader);
   }
 
@@ -100,9 +108,10 @@ export class StreamConsumer {
           ownPending = false;
           continue;
         }
-        const reply = (await reader.xreadgroup('GROUP', group, this.ctx.consumer, 'COUNT', Math.min(batchSize, free), 'BLOCK', blockMs, 'STREAMS', streamKey, '>')) as
-          | [string, Entry[]][]
-          | null;
+        const reply = (await this.watchdog(
+          reader,
+          reader.xreadgroup('GROUP', group, this.ctx.consumer, 'COUNT', Math.min(batchSize, free), 'BLOCK', blockMs, 'STREAMS', streamKey, '>'),
+        )) as [string, Entry[]][] | null;
         this.failures = 0;
         if (reply !== null) for (const [id, fields] of reply[0][1]) this.handle(id, fields, 1);
       } catch (error) {
@@ -116,6 +125,23 @@ export class StreamConsumer {
         if (this.failures++ % 30 === 0) this.logger.warn(`Reading ${streamKey} for group "${group}" failed (${this.failures}x): ${String(error)}; retrying.`);
         await delay(RETRY_MS);
       }
+    }
+  }
+
+  /**
+   * A blocked read that outlives BLOCK by far sits on a dead connection (a network partition without a
+   * reset): reopen it. The read then fails, and its entries, if Redis delivered any, are read again from
+   * this consumer's pending list.
+   */
+  private async watchdog<T>(reader: Redis, read: Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      this.logger.warn(`A read of ${this.ctx.options.streamKey} got no answer within ${this.ctx.options.blockMs + READ_GRACE_MS}ms; reconnecting.`);
+      reader.disconnect(true);
+    }, this.ctx.options.blockMs + READ_GRACE_MS);
+    try {
+      return await read;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -264,8 +290,12 @@ export class StreamConsumer {
 
   /** Keeps the entry pending (and alive) and delivers it again here after the backoff; never re-added to the stream. */
   private redeliverLater(id: string, deliveries: number): void {
-    if (this.closing) return;
     const delayMs = redeliveryDelay(this.ctx.options.backoff, deliveries);
+    if (this.closing) {
+      // Released at close with the backoff left, like the entries already waiting.
+      this.released.set(id, delayMs);
+      return;
+    }
     const timer = setTimeout(() => void this.redeliver(id), delayMs);
     this.waiting.set(id, { due: Date.now() + delayMs, timer });
   }
@@ -337,6 +367,7 @@ export class StreamConsumer {
       release.push([id, Math.max(0, reclaimIdleMs - Math.max(0, w.due - Date.now()))]);
     }
     this.waiting.clear();
+    for (const [id, backoffMs] of this.released) release.push([id, Math.max(0, reclaimIdleMs - backoffMs)]);
     for (const [id, idle] of release) await this.touch([id], idle).catch(() => undefined);
   }
 

@@ -121,6 +121,16 @@ describeRedis('Redis Streams transport: Redis-specific behaviour', () => {
     expect(await withScripts(client).ebTrim(key, '')).toBe(1);
   });
 
+  it('prunes only consumers that hold no pending entry', async () => {
+    const key = `{${stream('prune')}}:events`;
+    await client.xgroup('CREATE', key, 'g', '0', 'MKSTREAM');
+    await client.xadd(key, '*', 'id', 'x', 'name', 'n', 'at', '1');
+    await client.xreadgroup('GROUP', 'g', 'holder', 'COUNT', 1, 'STREAMS', key, '>');
+    await client.xgroup('CREATECONSUMER', key, 'g', 'idle');
+    expect(await withScripts(client).ebPrune(key, 'g', -1)).toBe(1);
+    expect(((await client.xinfo('CONSUMERS', key, 'g')) as unknown[][]).map((c) => c[1])).toEqual(['holder']);
+  });
+
   it('recreates a consumer group deleted under it (NOGROUP) and keeps consuming', async () => {
     const s = stream('nogroup');
     const seen: string[] = [];
