@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { describeDeadLetterError, type DeadLetter } from '../transport/dead-letter-record.js';
 
 /** Fields a dead-letter entry carries after the original entry's own fields. */
@@ -42,4 +43,27 @@ export function deadLetterFields(
   );
   if (!copy && size !== 0) fields.push(DEAD_LETTER_FIELD.omitted, String(size));
   return fields;
+}
+
+type LetterContext = Parameters<typeof deadLetterFields>[2];
+
+/**
+ * Adds the dead letters and acknowledges the entry in one MULTI (both keys share the stream's hash
+ * slot): a crash leaves either both done or neither, so a dead letter is never lost nor stored twice.
+ */
+export async function moveToDeadLetters(
+  client: Redis,
+  streamKey: string,
+  deadLetterKey: string,
+  group: string,
+  fields: readonly string[] | null,
+  letters: readonly DeadLetter[],
+  context: LetterContext,
+): Promise<void> {
+  const multi = client.multi();
+  for (const letter of letters) multi.xadd(deadLetterKey, '*', ...deadLetterFields(fields, letter, context));
+  multi.xack(streamKey, group, context.entryId);
+  const results = await multi.exec();
+  const failed = results?.find(([error]) => error !== null);
+  if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('the transaction was aborted');
 }

@@ -9,15 +9,14 @@ import type { PoisonMessageError } from '../transport/poison-message.error.js';
 import { SettledHandlersMemory } from '../transport/settled-handlers.memory.js';
 import { redeliveryDelay } from '../transport/transport-options.js';
 import { restoreReceived } from '../transport/wire-envelope.js';
-import { deadLetterFields } from './dead-letter-entry.js';
+import { moveToDeadLetters } from './dead-letter-entry.js';
+import { startMaintenance } from './stream-maintenance.js';
 import { AckBatcher } from './entry-batchers.js';
 import type { RedisConnections } from './redis-connections.js';
 import type { ResolvedRedisOptions } from './redis-streams-transport.options.js';
 
 type Entry = [id: string, fields: string[] | null];
 const RETRY_MS = 1000;
-const PRUNE_EVERY_MS = 10 * 60_000;
-const PRUNE_IDLE_MS = 60 * 60_000;
 /** How long past BLOCK a read may go unanswered before its connection is considered dead and reopened. */
 const READ_GRACE_MS = 10_000;
 
@@ -48,6 +47,7 @@ export class StreamConsumer {
   private slotFreed: (() => void) | undefined;
   private drained: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private stopMaintenance: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readerId: number | undefined;
   private reclaiming = false;
@@ -72,12 +72,10 @@ export class StreamConsumer {
   async start(): Promise<void> {
     const reader = await this.ctx.connections.blockingReader();
     this.readerId = Number(await reader.client('ID'));
-    const { keepAliveMs, reclaimIntervalMs, trim } = this.ctx.options;
+    const { keepAliveMs, reclaimIntervalMs } = this.ctx.options;
     this.every(keepAliveMs, () => this.keepAlive());
     this.every(reclaimIntervalMs, () => this.reclaim());
-    if (trim !== false) this.every(trim.intervalMs, () => this.trim(trim.minRetentionMs));
-    // Consumers of instances gone for an hour, with nothing pending: their names would pile up in the group.
-    this.every(PRUNE_EVERY_MS, () => this.ctx.connections.commands.ebPrune(this.ctx.options.streamKey, this.ctx.options.group, PRUNE_IDLE_MS));
+    this.stopMaintenance = startMaintenance(this.ctx.connections.commands, this.ctx.options, () => this.logger);
     this.loop = this.readLoop(reader);
   }
 
@@ -216,11 +214,6 @@ export class StreamConsumer {
     return this.ctx.connections.commands.ebTouch(streamKey, group, this.ctx.consumer, idleMs, ...ids);
   }
 
-  private async trim(minRetentionMs: number): Promise<void> {
-    const floor = minRetentionMs > 0 ? `${Date.now() - minRetentionMs}-0` : '';
-    await this.ctx.connections.commands.ebTrim(this.ctx.options.streamKey, floor);
-  }
-
   // ---------------------------------------------------------------- handling
 
   private handle(id: string, fields: string[] | null, deliveries: number): void {
@@ -319,17 +312,10 @@ export class StreamConsumer {
   /** Moves the entry to the dead-letter stream and acknowledges it, in one MULTI; retried until it succeeds or the transport closes. */
   private async deadLetterAndAck(id: string, fields: string[] | null, deliveries: number, letters: DeadLetter[]): Promise<void> {
     const { streamKey, deadLetterKey, group, maxPayloadBytes } = this.ctx.options;
+    const context = { entryId: id, deliveries, group, consumer: this.ctx.consumer, maxCopyChars: maxPayloadBytes + 64 * 1024 };
     for (;;) {
-      const multi = this.ctx.connections.commands.multi();
-      for (const letter of letters) {
-        const dead = deadLetterFields(fields, letter, { entryId: id, deliveries, group, consumer: this.ctx.consumer, maxCopyChars: maxPayloadBytes + 64 * 1024 });
-        multi.xadd(deadLetterKey, '*', ...dead);
-      }
-      multi.xack(streamKey, group, id);
       try {
-        const results = await multi.exec();
-        const failed = results?.find(([error]) => error !== null);
-        if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('the transaction was aborted');
+        await moveToDeadLetters(this.ctx.connections.commands, streamKey, deadLetterKey, group, fields, letters, context);
         this.settled.forget(id);
         return;
       } catch (error) {
@@ -346,6 +332,7 @@ export class StreamConsumer {
   async close(deadline: number): Promise<void> {
     this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
+    this.stopMaintenance?.();
     this.slotFreed?.();
     const commands = this.ctx.connections.commands;
     // Ends the blocked XREADGROUP now instead of after blockMs (if CLIENT is not allowed, the block times out).
