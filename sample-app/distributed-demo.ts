@@ -2,22 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { isEntryPoint } from './is-entry-point.js';
 import type { Order } from './orders/order.js';
-import { DEFAULT_NATS_URL } from './sample.config.js';
+import { DEFAULT_NATS_URL, DEFAULT_REDIS_URL } from './sample.config.js';
 import { describeExit, ServiceProcess } from './service-process.js';
 
 /**
  * `npm run sample:distributed`: the order service and the notifications service as two processes on
- * NATS JetStream. Places an order over HTTP and shows both services handling the same order.placed
+ * NATS JetStream (or Redis Streams, with EVENT_TRANSPORT=redis). Places an order over HTTP and shows both services handling the same order.placed
  * event (each consumer group gets every event), then stops both with SIGTERM.
  */
 
 export interface DistributedDemoOptions {
   /** Default: NATS_URL, else nats://127.0.0.1:4222. */
   natsUrl?: string;
+  /** The broker. Default 'nats'. */
+  transport?: 'nats' | 'redis';
+  /** With `transport: 'redis'`. Default: REDIS_URL, else redis://127.0.0.1:6379. */
+  redisUrl?: string;
   /** Default: EVENT_STREAM, else a new stream per run (deleted at the end, so runs never replay old events). */
   stream?: string;
   /** How long any one step may take before the demo gives up (a safety net: steps wait for log lines and HTTP state). */
@@ -53,15 +55,7 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
     if (options.verbose || !START_UP_NOISE.test(line)) write(`${label.padEnd(LABEL_WIDTH)} | ${line}`);
   };
 
-  let nc: NatsConnection;
-  try {
-    nc = await connect({ servers: natsUrl, timeout: 5000 });
-  } catch (error) {
-    throw new Error(
-      `NATS is not reachable at ${natsUrl} (${String(error)}). Start a server with JetStream enabled ` +
-        '(nats-server -js), or point NATS_URL at one.',
-    );
-  }
+  const broker = options.transport === 'redis' ? await redisBroker(options.redisUrl ?? DEFAULT_REDIS_URL) : await natsBroker(natsUrl);
   const services: ServiceProcess[] = [];
   // Ctrl-C / SIGTERM on the demo: stop the services, so the steps waiting on them fail and the clean-up runs.
   const interrupted = (signal: NodeJS.Signals) => {
@@ -71,11 +65,10 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);
   try {
-    say(`NATS JetStream at ${natsUrl}, stream ${stream}${ownStream ? ' (new for this run, deleted at the end)' : ''}`);
+    say(`${broker.description}, stream ${stream}${ownStream ? ' (new for this run, deleted at the end)' : ''}`);
     const env = (group: string): NodeJS.ProcessEnv => ({
       ...process.env,
-      EVENT_TRANSPORT: 'nats',
-      NATS_URL: natsUrl,
+      ...broker.env,
       EVENT_STREAM: stream,
       SERVICE_NAME: group,
       PORT: '0',
@@ -103,7 +96,7 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
       notifications.waitForLine(new RegExp(`Order #${id} placed: sending SMS \\(event (\\S+)\\)`), `the SMS for order #${id}`, stepTimeoutMs),
       orders.waitForLine(new RegExp(`Send confirmation for order #${id}$`), `the confirmation email for order #${id}`, stepTimeoutMs),
     ]);
-    // The reservation runs in the orders service and comes back as order.reserved, through NATS too.
+    // The reservation runs in the orders service and comes back as order.reserved, through the broker too.
     const order = await untilSettled(`${baseUrl}/orders/${id}`, stepTimeoutMs);
     if (order.status !== 'reserved') {
       throw new Error(`Order #${id} ended ${order.status}${order.reason === undefined ? '' : ` (${order.reason})`}, not reserved.`);
@@ -143,8 +136,8 @@ export async function runDistributedDemo(options: DistributedDemoOptions = {}): 
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await Promise.all(services.map((service) => service.kill()));
-    if (ownStream) await deleteStreams(nc, stream, `${stream}_DEAD_LETTERS`);
-    await nc.close();
+    if (ownStream) await broker.deleteStream(stream);
+    await broker.close();
   }
 }
 
@@ -169,17 +162,58 @@ async function http<T>(method: 'GET' | 'POST', url: string, expected: number, bo
   return JSON.parse(text) as T;
 }
 
-async function deleteStreams(nc: NatsConnection, ...names: string[]): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  for (const name of names) {
-    await jsm.streams.delete(name).catch(() => false); // never created (e.g. a service failed to start)
-  }
+/** The demo's own handle on the broker: reachability, the services' environment, clean-up. */
+interface DemoBroker {
+  description: string;
+  env: NodeJS.ProcessEnv;
+  deleteStream(stream: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The clients are imported here only: the demo over one engine never loads the other's. */
+async function natsBroker(natsUrl: string): Promise<DemoBroker> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: natsUrl, timeout: 5000 }).catch((error: unknown) => {
+    throw new Error(`NATS is not reachable at ${natsUrl} (${String(error)}). Start a server with JetStream enabled (nats-server -js), or point NATS_URL at one.`);
+  });
+  return {
+    description: `NATS JetStream at ${natsUrl}`,
+    env: { EVENT_TRANSPORT: 'nats', NATS_URL: natsUrl },
+    async deleteStream(stream) {
+      const jsm = await jetstreamManager(nc);
+      // Never created, e.g. when a service failed to start: nothing to delete.
+      for (const name of [stream, `${stream}_DEAD_LETTERS`]) await jsm.streams.delete(name).catch(() => false);
+    },
+    close: () => nc.close(),
+  };
+}
+
+async function redisBroker(redisUrl: string): Promise<DemoBroker> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  await client.connect().catch((error: unknown) => {
+    throw new Error(`Redis is not reachable at ${redisUrl} (${String(error)}). Start redis-server, or point REDIS_URL at one.`);
+  });
+  return {
+    description: `Redis Streams at ${redisUrl}`,
+    env: { EVENT_TRANSPORT: 'redis', REDIS_URL: redisUrl },
+    async deleteStream(stream) {
+      await client.del(`{${stream}}:events`, `{${stream}}:dead-letters`);
+    },
+    async close() {
+      await client.quit();
+    },
+  };
 }
 
 if (isEntryPoint(import.meta.url)) {
   try {
     await runDistributedDemo({
       natsUrl: process.env.NATS_URL || undefined,
+      transport: process.env.EVENT_TRANSPORT === 'redis' ? 'redis' : 'nats',
+      redisUrl: process.env.REDIS_URL || undefined,
       stream: process.env.EVENT_STREAM || undefined,
       verbose: process.env.VERBOSE === '1',
     });

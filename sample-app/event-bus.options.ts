@@ -23,11 +23,12 @@ export async function eventBusOptions(config: SampleConfig): Promise<EventBusMod
 }
 
 /**
- * The EventBusModule options of the notifications service (sample-app/notifications): always over NATS,
- * the library's default retry policy (none: an SMS is not worth sending twice).
+ * The EventBusModule options of the notifications service (sample-app/notifications): always over a
+ * broker (NATS, or Redis with EVENT_TRANSPORT=redis), the library's default retry policy (none: an SMS
+ * is not worth sending twice).
  */
-export async function notificationsEventBusOptions(nats: NatsConfig): Promise<EventBusModuleOptions> {
-  return { transport: await natsTransport(nats) };
+export async function notificationsEventBusOptions(broker: NatsConfig | RedisConfig): Promise<EventBusModuleOptions> {
+  return { transport: broker.kind === 'redis' ? await redisTransport(broker) : await natsTransport(broker) };
 }
 
 /** No transport for in-process events; a NatsJetStreamTransport for `nats`, a RedisStreamsTransport for `redis`. */

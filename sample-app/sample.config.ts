@@ -91,6 +91,12 @@ export function transportConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: str
   throw new Error(`EVENT_TRANSPORT must be "in-process", "nats" or "redis", got "${kind}".`);
 }
 
+/** For services that only make sense distributed (notifications): `redis` with EVENT_TRANSPORT=redis, else NATS. */
+export function brokerConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: string): NatsConfig | RedisConfig {
+  const config = (env.EVENT_TRANSPORT ?? '').trim() === 'redis' ? transportConfigFromEnv(env, defaultGroup) : natsConfigFromEnv(env, defaultGroup);
+  return config as NatsConfig | RedisConfig;
+}
+
 /** NATS_URL, EVENT_STREAM and SERVICE_NAME (the group, `defaultGroup` when unset). */
 export function natsConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: string): NatsConfig {
   return {

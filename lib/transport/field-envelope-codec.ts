@@ -62,7 +62,8 @@ export class FieldEnvelopeCodec {
       );
     }
     const body = serializePayload(envelope.payload, name, this.transport);
-    const size = Buffer.byteLength(body, 'utf8');
+    // A UTF-8 string has at most 3 bytes per UTF-16 unit: most payloads need no byte count at all.
+    const size = body.length * 3 <= this.maxPayloadBytes ? 0 : Buffer.byteLength(body, 'utf8');
     if (size > this.maxPayloadBytes) {
       throw new InvalidEventError(
         `Cannot publish "${name}" through ${this.transport}: its payload is ${size} bytes, over the ${this.maxPayloadBytes}-byte limit. ` +

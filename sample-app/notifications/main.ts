@@ -2,19 +2,22 @@ import 'reflect-metadata';
 import { Logger, type INestApplicationContext, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { isEntryPoint } from '../is-entry-point.js';
-import { natsConfigFromEnv, type NatsConfig } from '../sample.config.js';
+import { brokerConfigFromEnv, type NatsConfig, type RedisConfig } from '../sample.config.js';
 import { NotificationsModule } from './notifications.module.js';
 
 export interface NotificationsOptions {
-  /** Default: NATS_URL, EVENT_STREAM and SERVICE_NAME (default notifications-service) from the environment. */
-  nats?: NatsConfig;
+  /**
+   * Default: from the environment: EVENT_TRANSPORT=redis with REDIS_URL, else NATS_URL; EVENT_STREAM and
+   * SERVICE_NAME (default notifications-service).
+   */
+  nats?: NatsConfig | RedisConfig;
   /** Default: Nest's console logger. */
   logger?: LoggerService | false;
 }
 
-/** Starts the notifications service: a Nest application context (no HTTP) consuming from NATS. */
+/** Starts the notifications service: a Nest application context (no HTTP) consuming from NATS or Redis. */
 export async function startNotifications(options: NotificationsOptions = {}): Promise<INestApplicationContext> {
-  const nats = options.nats ?? natsConfigFromEnv(process.env, 'notifications-service');
+  const nats = options.nats ?? brokerConfigFromEnv(process.env, 'notifications-service');
   const app = await NestFactory.createApplicationContext(
     NotificationsModule.forRoot(nats),
     options.logger === undefined ? {} : { logger: options.logger },
@@ -25,9 +28,8 @@ export async function startNotifications(options: NotificationsOptions = {}): Pr
 }
 
 if (isEntryPoint(import.meta.url)) {
-  const nats = natsConfigFromEnv(process.env, 'notifications-service');
-  await startNotifications({ nats });
-  new Logger('NotificationsService').log(
-    `Ready: consuming from NATS JetStream at ${nats.servers}, stream ${nats.stream}, group ${nats.group}`,
-  );
+  const broker = brokerConfigFromEnv(process.env, 'notifications-service');
+  await startNotifications({ nats: broker });
+  const where = broker.kind === 'redis' ? `Redis Streams at ${broker.url}` : `NATS JetStream at ${broker.servers}`;
+  new Logger('NotificationsService').log(`Ready: consuming from ${where}, stream ${broker.stream}, group ${broker.group}`);
 }

@@ -1,20 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EventBusModule } from '../../lib/index.js';
 import { notificationsEventBusOptions } from '../event-bus.options.js';
-import type { NatsConfig } from '../sample.config.js';
+import type { NatsConfig, RedisConfig } from '../sample.config.js';
 import { SmsGateway } from './sms-gateway.js';
 import { SmsListener } from './sms.listener.js';
 
 /**
  * A second service, with a root module of its own: no HTTP, one listener. It shares only the event map
- * (events/) with the order service, and the NATS stream at run time.
+ * (events/) with the order service, and the broker's stream at run time.
  */
 @Module({})
 export class NotificationsModule {
-  static forRoot(nats: NatsConfig): DynamicModule {
+  static forRoot(broker: NatsConfig | RedisConfig): DynamicModule {
     return {
       module: NotificationsModule,
-      imports: [EventBusModule.forRootAsync({ useFactory: () => notificationsEventBusOptions(nats) })],
+      imports: [EventBusModule.forRootAsync({ useFactory: () => notificationsEventBusOptions(broker) })],
       providers: [SmsGateway, SmsListener],
     };
   }
