@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import type { LoggerService } from '@nestjs/common';
 import { RedisTransportConfigError } from './errors.js';
 import { withScripts, type StreamScripts } from './redis-scripts.js';
@@ -7,7 +7,7 @@ import { withScripts, type StreamScripts } from './redis-scripts.js';
 const MIN_VERSION = [6, 2];
 
 /** What `connection` was: ours to close, or the application's. */
-export function isRedisInstance(connection: unknown): connection is Redis {
+export function isRedisInstance(connection: unknown): connection is Redis | Cluster {
   const c = connection as Partial<Redis> | null;
   return c !== null && typeof c === 'object' && typeof c.xadd === 'function' && typeof c.duplicate === 'function';
 }
@@ -24,7 +24,7 @@ export class RedisConnections {
   lastError: string | undefined;
 
   constructor(
-    connection: string | RedisOptions | Redis,
+    connection: string | RedisOptions | Redis | Cluster,
     private readonly clientName: string,
     private readonly logger: () => LoggerService,
   ) {
@@ -35,8 +35,9 @@ export class RedisConnections {
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(100 * times, 2000),
     };
+    // A Cluster offers the same commands (routed by key: every key of a stream shares one hash slot).
     const client = isRedisInstance(connection)
-      ? connection
+      ? (connection as Redis)
       : typeof connection === 'string'
         ? new Redis(connection, own)
         : new Redis({ ...own, ...connection });

@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { OptionChecker, type RedeliveryBackoff } from '../transport/transport-options.js';
 import { RedisTransportConfigError } from './errors.js';
 
@@ -13,9 +13,10 @@ export interface RedisTrimOptions {
 export interface RedisStreamsTransportOptions {
   /**
    * Where Redis is: a URL ('redis://127.0.0.1:6379', 'rediss://...'), ioredis options, or an ioredis
-   * instance of the application's (used for commands and duplicated for blocking reads; never closed here).
+   * instance of the application's, `Redis` or `Cluster` (used for commands and duplicated for blocking
+   * reads; never closed here).
    */
-  connection: string | RedisOptions | Redis;
+  connection: string | RedisOptions | Redis | Cluster;
   /** Name of the event stream: the keys are `{<stream>}:events` and `{<stream>}:<deadLetterStream>` (one hash slot). */
   stream: string;
   /** The consumer group: each group (service) gets every event; instances of one group share the work. */
@@ -60,7 +61,7 @@ export interface RedisStreamsTransportOptions {
 }
 
 export interface ResolvedRedisOptions {
-  connection: string | RedisOptions | Redis;
+  connection: string | RedisOptions | Redis | Cluster;
   stream: string;
   group: string;
   consumer: string | undefined;
