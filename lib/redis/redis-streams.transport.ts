@@ -8,6 +8,7 @@ import { MessageSigner } from '../transport/message-signer.js';
 import { PublishPipeline } from './entry-batchers.js';
 import { RedisConnections, settlesWithin } from './redis-connections.js';
 import { resolveRedisOptions, type RedisStreamsTransportOptions, type ResolvedRedisOptions } from './redis-streams-transport.options.js';
+import { RedisDeadLetterStore } from './redis-dead-letter.store.js';
 import { StreamConsumer } from './stream-consumer.js';
 
 export interface RedisTransportStatus {
@@ -124,6 +125,11 @@ export class RedisStreamsTransport implements EventTransport {
     }
     this.closed = true;
     await this.connections?.close();
+  }
+
+  /** This group's dead letters, for `DeadLetters` (list, inspect, redrive, purge). */
+  deadLetterStore(): RedisDeadLetterStore {
+    return new RedisDeadLetterStore({ connections: () => this.connect(), options: this.options, codec: this.codec, host: () => this.host });
   }
 
   /** Connection and consumer state, for health checks and dashboards. */
