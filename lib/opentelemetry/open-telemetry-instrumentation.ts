@@ -142,8 +142,14 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
     const deliveries = this.deliveries;
     deliveries.set(envelope, { context: trace.setSpan(creation, span), deliveryCount: info.deliveryCount });
     return {
-      end(report: DeliveryReport): void {
+      end(report: DeliveryReport | undefined, error?: unknown): void {
         deliveries.delete(envelope);
+        if (report === undefined) {
+          // Abandoned at shutdown (the broker delivers it again).
+          recordError(span, error);
+          span.end();
+          return;
+        }
         span.setAttribute(ATTR_HANDLED, report.handled);
         span.setAttribute(ATTR_FAILED, report.failed.length);
         if (report.failed.length !== 0) {
