@@ -259,7 +259,8 @@ function errorType(error: unknown): string {
 }
 
 function recordError(span: Span, error: unknown): void {
-  span.recordException(error instanceof Error ? error : String(error));
+  // Named by class (an Error subclass that does not set `name` would be recorded as plain "Error").
+  span.recordException(error instanceof Error ? { name: errorType(error), message: error.message, stack: error.stack } : String(error));
   span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
