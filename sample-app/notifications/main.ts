@@ -3,6 +3,7 @@ import { Logger, type INestApplicationContext, type LoggerService } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { isEntryPoint } from '../is-entry-point.js';
 import { natsConfigFromEnv, type NatsConfig } from '../sample.config.js';
+import { startSampleTelemetry } from '../telemetry.js';
 import { NotificationsModule } from './notifications.module.js';
 
 export interface NotificationsOptions {
@@ -26,6 +27,7 @@ export async function startNotifications(options: NotificationsOptions = {}): Pr
 
 if (isEntryPoint(import.meta.url)) {
   const nats = natsConfigFromEnv(process.env, 'notifications-service');
+  await startSampleTelemetry(process.env, nats.group);
   await startNotifications({ nats });
   new Logger('NotificationsService').log(
     `Ready: consuming from NATS JetStream at ${nats.servers}, stream ${nats.stream}, group ${nats.group}`,
