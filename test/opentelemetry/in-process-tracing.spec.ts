@@ -230,7 +230,7 @@ describe('in-process tracing', () => {
 
   it('telemetry must be a boolean: another value fails start-up naming the option', async () => {
     await expect(createApp({}, { logger: false, telemetry: 'on' as unknown as boolean })).rejects.toThrow(
-      'EventBusModule option `telemetry` must be true or false',
+      'telemetry must be true or false',
     );
   });
 });
