@@ -54,9 +54,9 @@ import {
 const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 /**
- * True once a tracer provider is registered. Checked per publish / delivery / attempt, so that with the
- * API installed but no SDK the bus creates no span objects and copies no headers (the no-op API would
- * still allocate a non-recording span per call).
+ * True while a tracer provider is registered. Checked per publish / delivery / attempt (two property
+ * reads and a call), so that with the API installed but no SDK the bus creates no span objects and
+ * copies no headers: the no-op API would still allocate a non-recording span per call.
  */
 function tracingRegistered(): boolean {
   const provider = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
