@@ -61,6 +61,8 @@ describe('the packed library', () => {
     return execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' });
   }
 
+  // These apps have no @opentelemetry/api: the bus's start-up look-up of its telemetry entry finds the
+  // peer missing (a real ERR_MODULE_NOT_FOUND) and runs without telemetry.
   it('runs an event through an ES-module Nest app', () => {
     const output = makeApp(
       'esm-app',
@@ -99,6 +101,18 @@ console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, Na
 `;
     writeFileSync(join(dir, 'entries.js'), probe);
     expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function,function,function,function\n');
+  }, 120_000);
+
+  it('resolves the /opentelemetry entry point once @opentelemetry/api is installed', () => {
+    const dir = join(work, 'esm-app');
+    mkdirSync(join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
+    symlinkSync(join(repo, 'node_modules', '@opentelemetry/api'), join(dir, 'node_modules', '@opentelemetry/api'), 'dir');
+    const probe = `
+import { OpenTelemetryBusInstrumentation, SEMCONV_VERSION } from 'nestjs-event-bus/opentelemetry';
+console.log(typeof OpenTelemetryBusInstrumentation + ' ' + SEMCONV_VERSION);
+`;
+    writeFileSync(join(dir, 'otel-entry.js'), probe);
+    expect(execFileSync(process.execPath, ['otel-entry.js'], { cwd: dir, encoding: 'utf8' })).toBe('function 1.27.0\n');
   }, 120_000);
 
   it('ships declarations and no test or sample files', () => {
