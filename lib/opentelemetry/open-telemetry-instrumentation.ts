@@ -72,6 +72,7 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
   private readonly tracer: Tracer;
   /** Undefined when no meter provider was registered when the bus was created (the API has no proxy meter). */
   private readonly metrics: BusMetrics | undefined;
+  /** `messaging.system` of what goes through the transport (or everything, without one). */
   private readonly system: string;
   private readonly consumerGroup: string | undefined;
   /** The context of each transport delivery's span, for its handler spans. Entries go at `end`. */
@@ -85,16 +86,18 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
     this.metrics = meter === createNoopMeter() ? undefined : new BusMetrics(meter, bus.gauges, this.system, this.consumerGroup);
   }
 
-  publish(envelope: EventEnvelope): PublishObservation | undefined {
+  publish(envelope: EventEnvelope, travels: boolean): PublishObservation | undefined {
     const metrics = this.metrics;
     const traced = tracingRegistered();
     if (!traced && metrics === undefined) return undefined;
     const destination = eventName(envelope);
+    // With a transport, an event that does not travel (module option `travel`) stays in the process.
+    const system = travels ? this.system : IN_PROCESS_SYSTEM;
     let span: Span | undefined;
     let headers: EventHeaders = envelope.headers;
     if (traced) {
       const attributes: Attributes = {
-        [ATTR_MESSAGING_SYSTEM]: this.system,
+        [ATTR_MESSAGING_SYSTEM]: system,
         [ATTR_MESSAGING_OPERATION_NAME]: 'send',
         [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
         [ATTR_MESSAGING_DESTINATION_NAME]: destination,
@@ -109,7 +112,6 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
       propagation.inject(trace.setSpan(active, span), carrier);
       headers = carrier;
     }
-    const system = this.system;
     return {
       headers,
       end(error?: unknown): void {
@@ -130,7 +132,7 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
     if (!tracingRegistered()) return undefined;
     const destination = eventName(envelope);
     const creation = propagation.extract(ROOT_CONTEXT, envelope.headers);
-    const attributes = this.consumerAttributes(envelope, destination, 'receive');
+    const attributes = this.consumerAttributes(envelope, destination, 'receive', true);
     if (info.deliveryCount !== undefined) attributes[ATTR_DELIVERY_COUNT] = info.deliveryCount;
     // Parent and link: the creation context (one message per delivery, so the trace continues; the link
     // is what the conventions require, for tools that follow links).
@@ -166,12 +168,14 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
     const traced = tracingRegistered();
     if (!traced && metrics === undefined) return undefined;
     const destination = eventName(envelope);
+    // Delivered by the transport, or an event of this process (no transport, or one it does not travel by).
+    const delivery = this.deliveries.get(envelope);
+    const system = delivery === undefined ? IN_PROCESS_SYSTEM : this.system;
     let span: Span | undefined;
     let spanContext: Context | undefined;
     if (traced) {
-      const delivery = this.deliveries.get(envelope);
       const creation = propagation.extract(ROOT_CONTEXT, envelope.headers);
-      const attributes = this.consumerAttributes(envelope, destination, 'process');
+      const attributes = this.consumerAttributes(envelope, destination, 'process', delivery !== undefined);
       attributes[ATTR_HANDLER] = handler;
       attributes[ATTR_ATTEMPT] = attempt;
       const dot = handler.lastIndexOf('.');
@@ -189,7 +193,6 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
       spanContext = trace.setSpan(parent, span);
     }
     const started = metrics === undefined ? 0 : performance.now();
-    const system = this.system;
     return {
       wrap<F extends (...args: any[]) => unknown>(invoke: F): F {
         if (spanContext === undefined) return invoke;
@@ -223,16 +226,16 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
     };
   }
 
-  private consumerAttributes(envelope: EventEnvelope, destination: string, operation: 'receive' | 'process'): Attributes {
+  private consumerAttributes(envelope: EventEnvelope, destination: string, operation: 'receive' | 'process', delivered: boolean): Attributes {
     const attributes: Attributes = {
-      [ATTR_MESSAGING_SYSTEM]: this.system,
+      [ATTR_MESSAGING_SYSTEM]: delivered ? this.system : IN_PROCESS_SYSTEM,
       [ATTR_MESSAGING_OPERATION_NAME]: operation,
       [ATTR_MESSAGING_OPERATION_TYPE]: operation,
       [ATTR_MESSAGING_DESTINATION_NAME]: destination,
       [ATTR_MESSAGING_MESSAGE_ID]: envelope.id,
       [ATTR_MESSAGING_MESSAGE_CONVERSATION_ID]: envelope.correlationId,
     };
-    if (this.consumerGroup !== undefined) attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME] = this.consumerGroup;
+    if (delivered && this.consumerGroup !== undefined) attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME] = this.consumerGroup;
     if (envelope.causationId !== undefined) attributes[ATTR_CAUSATION_ID] = envelope.causationId;
     return attributes;
   }

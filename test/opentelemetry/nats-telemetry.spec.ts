@@ -52,6 +52,31 @@ describeNats('OpenTelemetry over NATS', () => {
     expect(valueOf(published, { 'messaging.system': 'nats', 'messaging.destination.name': 'report.requested' })).toBe(3);
   });
 
+  it("an event that does not travel (module option travel) is traced as in-process: messaging.system nestjs_event_bus, no group", async () => {
+    const handled = deferred();
+    @Injectable()
+    class Local {
+      @OnEvent('cache.invalidated')
+      evict() {
+        handled.resolve();
+      }
+    }
+    const names = suite.names();
+    const app = await suite.startApp(transport(names, 'cache'), [Local], { travel: ['order.**'] });
+    app.get(EventPublisher).publish('cache.invalidated', { key: 'k' });
+    await handled.promise;
+    await eventually(async () => (await sdk.spans()).some((s) => s.name === 'process cache.invalidated'));
+
+    const spans = await sdk.spans();
+    const [send] = spans.filter((s) => s.name === 'send cache.invalidated');
+    const [process] = spans.filter((s) => s.name === 'process cache.invalidated');
+    expect(spans.some((s) => s.name.startsWith('receive'))).toBe(false);
+    expect(send.attributes['messaging.system']).toBe('nestjs_event_bus');
+    expect(process.attributes['messaging.system']).toBe('nestjs_event_bus');
+    expect(process.attributes['messaging.consumer.group.name']).toBeUndefined();
+    expect(process.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+  });
+
   it('a failing handler: each delivery is a receive span with its delivery count; its attempts are process spans under it', async () => {
     let calls = 0;
     const done = deferred();
