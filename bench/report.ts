@@ -32,6 +32,15 @@ export function checkTargets(rows: Row[]): TargetResult[] {
   add('t1-floor', '1 listener: ≤ 3× the Map+call floor', floor1, 3, '≤', `${fmtRatio(floor1)} the floor`);
   const em1 = of('sync-1', 'nest-event-emitter') / lib('sync-1');
   add('t1-emitter', '1 listener: ≥ 2× faster than @nestjs/event-emitter', em1, 2, '≥', `${fmtRatio(em1)} faster`);
+  const telemetry = lib('sync-1') / of('sync-1', 'event-bus-telemetry-off');
+  add(
+    't-telemetry',
+    '1 listener, @opentelemetry/api installed and no tracer provider: ≤ 5% over telemetry: false',
+    telemetry,
+    1.05,
+    '≤',
+    `${((telemetry - 1) * 100).toFixed(1)}% over telemetry: false`,
+  );
   const em10 = of('sync-10', 'nest-event-emitter') / lib('sync-10');
   add('t10-emitter', '10 listeners: ≥ 5× faster than @nestjs/event-emitter', em10, 5, '≥', `${fmtRatio(em10)} faster`);
   const names = lib('names-1000') / lib('sync-1');

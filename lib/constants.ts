@@ -9,3 +9,6 @@ export const EVENT_SCHEMA_METADATA = Symbol.for('nestjs-event-bus:event-schema')
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BUFFERED_BEFORE_READY = 10_000;
+
+/** Injection token of the bus's BusInstrumentationFactory (undefined: no telemetry). */
+export const BUS_INSTRUMENTATION_FACTORY = Symbol('nestjs-event-bus:instrumentation-factory');

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { EVENT_ENVELOPE } from './constants.js';
+import { BUS_INSTRUMENTATION_FACTORY, EVENT_ENVELOPE } from './constants.js';
 import { DeadLetters } from './dead-letters/dead-letters.js';
 import { deadLettersProvider } from './dead-letters/dead-letters.provider.js';
 import { EventBus } from './event-bus.js';
 import { eventBusProvider } from './event-bus.provider.js';
-import { ASYNC_OPTIONS_TYPE, ConfigurableEventBusModule, OPTIONS_TYPE } from './event-bus.module-definition.js';
+import { ASYNC_OPTIONS_TYPE, ConfigurableEventBusModule, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './event-bus.module-definition.js';
 import { eventEnvelopeProvider } from './event-envelope.provider.js';
 import { EventPublisher } from './event-publisher.js';
 import { HandlerExplorer } from './handler-explorer.js';
+import { loadInstrumentation } from './instrumentation/load-instrumentation.js';
+import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordinator.js';
 
 /**
@@ -17,7 +19,19 @@ import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordina
  */
 @Module({
   imports: [DiscoveryModule, EventBusShutdownModule],
-  providers: [eventBusProvider, EventPublisher, HandlerExplorer, eventEnvelopeProvider, deadLettersProvider],
+  providers: [
+    eventBusProvider,
+    EventPublisher,
+    HandlerExplorer,
+    eventEnvelopeProvider,
+    deadLettersProvider,
+    // Async, so the optional telemetry entry is imported (or found missing) before the bus is built.
+    {
+      provide: BUS_INSTRUMENTATION_FACTORY,
+      useFactory: (options: EventBusModuleOptions) => loadInstrumentation(options.telemetry),
+      inject: [MODULE_OPTIONS_TOKEN],
+    },
+  ],
   exports: [EventBus, EventPublisher, EVENT_ENVELOPE, DeadLetters],
 })
 export class EventBusModule extends ConfigurableEventBusModule {

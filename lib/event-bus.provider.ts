@@ -1,8 +1,10 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { BUS_INSTRUMENTATION_FACTORY } from './constants.js';
 import { DuplicateEventBusModuleError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { MODULE_OPTIONS_TOKEN } from './event-bus.module-definition.js';
+import type { BusInstrumentationFactory } from './instrumentation/bus-instrumentation.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 
 /**
@@ -15,11 +17,11 @@ const busesByApplication = new WeakMap<ModulesContainer, { bus: EventBus; option
 
 export const eventBusProvider: FactoryProvider<EventBus> = {
   provide: EventBus,
-  inject: [MODULE_OPTIONS_TOKEN, ModulesContainer],
-  useFactory: (options: EventBusModuleOptions, modules: ModulesContainer) => {
+  inject: [MODULE_OPTIONS_TOKEN, ModulesContainer, { token: BUS_INSTRUMENTATION_FACTORY, optional: true }],
+  useFactory: (options: EventBusModuleOptions, modules: ModulesContainer, instrumentation?: BusInstrumentationFactory) => {
     const existing = busesByApplication.get(modules);
     if (existing === undefined) {
-      const bus = new EventBus(options);
+      const bus = new EventBus(options, instrumentation);
       busesByApplication.set(modules, { bus, options });
       return bus;
     }

@@ -1,8 +1,8 @@
-import { Inject, Injectable, type LoggerService, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type LoggerService, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { filter, type Observable } from 'rxjs';
 import { createBusLogger } from './bus-logger.js';
 import { BusShutdown } from './bus-shutdown.js';
-import { DEFAULT_MAX_BUFFERED_BEFORE_READY, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './constants.js';
+import { BUS_INSTRUMENTATION_FACTORY, DEFAULT_MAX_BUFFERED_BEFORE_READY, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './constants.js';
 import { containedView } from './dispatch/contained-observable.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { MODULE_OPTIONS_TOKEN } from './event-bus.module-definition.js';
@@ -12,6 +12,7 @@ import { describeEventName, type EventSelector } from './event-name.js';
 import { envelopeMatcher } from './event-selector-matcher.js';
 import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError } from './errors.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
+import type { BusInstrumentation, BusInstrumentationFactory } from './instrumentation/bus-instrumentation.js';
 import type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import type { HandlerFailure } from './interfaces/handler-failure.interface.js';
@@ -54,6 +55,8 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly listeners: ListenerRegistrations;
   private readonly transport: EventTransport | undefined;
   private readonly sends: OutboundSends | undefined;
+  /** Telemetry hooks (lib/opentelemetry when @opentelemetry/api is installed); undefined: none, no cost. */
+  private readonly instrumentation: BusInstrumentation | undefined;
   private readonly lifecycle: BusShutdown;
   private handlersRegistered = false;
   private transportStarted: Promise<void> | undefined;
@@ -67,12 +70,26 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   /** @internal Every successful handler run, for the events page's rates. */
   readonly handled$: Observable<{ envelope: EventEnvelope; handler: string }>;
 
-  constructor(@Inject(MODULE_OPTIONS_TOKEN) options: EventBusModuleOptions) {
+  constructor(
+    @Inject(MODULE_OPTIONS_TOKEN) options: EventBusModuleOptions,
+    @Optional() @Inject(BUS_INSTRUMENTATION_FACTORY) instrumentationFactory?: BusInstrumentationFactory,
+  ) {
     validateModuleOptions(options);
     this.logger = createBusLogger(options.logger);
     const maxQueued = options.maxQueued ?? Infinity;
-    this.dispatcher = new Dispatcher(this.registry, this.logger, options.asyncContext ?? true, maxQueued !== Infinity);
     this.transport = options.transport;
+    const transport = this.transport;
+    this.instrumentation = instrumentationFactory?.create({
+      transport: transport?.name,
+      consumerGroup: transport?.consumerGroup,
+      gauges: {
+        queueDepth: () => this.dispatcher.queued,
+        waitingRuns: () => this.dispatcher.waitingRuns(),
+        transportInFlight: () => transport?.inFlightMessages?.(),
+        consumerLag: () => transport?.consumerLag?.() ?? Promise.resolve(undefined),
+      },
+    });
+    this.dispatcher = new Dispatcher(this.registry, this.logger, options.asyncContext ?? true, maxQueued !== Infinity, this.instrumentation);
     this.sends = this.transport === undefined ? undefined : new OutboundSends(this.transport, this.logger);
     const sends = this.sends;
     const dispatcher = this.dispatcher;
@@ -98,6 +115,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       this.sends,
       new TravelPolicy(options.travel),
       () => this.handlersRegistered && this.startDispatching(),
+      this.instrumentation,
     );
     this.waits = new EventWaits(this.dispatcher.events$);
     this.handlerFactory = new HandlerFactory(options);
@@ -257,7 +275,9 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.startDispatching();
     // The same bus may be provided by several imports of the module: start its transport once.
     if (this.transport !== undefined) {
-      await (this.transportStarted ??= this.transport.start(createTransportHost(this.registry, this.dispatcher, this.ids, this.logger)));
+      await (this.transportStarted ??= this.transport.start(
+        createTransportHost(this.registry, this.dispatcher, this.ids, this.logger, this.instrumentation),
+      ));
     }
   }
 

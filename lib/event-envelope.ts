@@ -83,6 +83,22 @@ export class Envelope<TPayload = unknown> implements EventEnvelope<TPayload> {
     );
   }
 
+  /** The same event with other headers (trace context added at publish); the id stays the same. */
+  withHeaders(headers: EventHeaders): Envelope<TPayload> {
+    return new Envelope(
+      this.ids,
+      this.timestamp,
+      this.sequence,
+      this.name,
+      this.payload,
+      this.explicitCorrelationId,
+      this.causationId,
+      headers,
+      this.attempt,
+      this.cachedId,
+    );
+  }
+
   /** A plain, JSON-friendly copy (what `JSON.stringify(envelope)` writes). */
   toJSON(): Record<string, unknown> {
     return {

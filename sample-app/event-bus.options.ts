@@ -18,6 +18,7 @@ export async function eventBusOptions(config: SampleConfig): Promise<EventBusMod
       backoff: { initialDelayMs: config.retry.initialDelayMs, factor: 2, maxDelayMs: config.retry.maxDelayMs },
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    telemetry: config.telemetry,
     ...(transport === undefined ? {} : { transport }),
   };
 }

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { isEntryPoint } from './is-entry-point.js';
 import { readInteger, sampleConfigFromEnv, type SampleConfig, type TransportConfig } from './sample.config.js';
+import { loadHttpServerSpans, startSampleTelemetry } from './telemetry.js';
 
 export interface BootstrapOptions {
   /** Default: PORT, else 3000. 0 picks a free port. */
@@ -16,8 +17,11 @@ export interface BootstrapOptions {
 
 /** Starts the order service over HTTP. The e2e tests start it the same way. */
 export async function bootstrap(options: BootstrapOptions = {}): Promise<INestApplication> {
-  const module = AppModule.forRoot(options.config ?? sampleConfigFromEnv());
+  const config = options.config ?? sampleConfigFromEnv();
+  const module = AppModule.forRoot(config);
   const app = await NestFactory.create(module, options.logger === undefined ? {} : { logger: options.logger });
+  const httpSpans = await loadHttpServerSpans(config.telemetry);
+  if (httpSpans !== undefined) app.use(httpSpans);
   // SIGTERM / SIGINT run app.close(): in-flight handlers finish (and a transport hands back what it has not
   // handled) before their dependencies are torn down; then the process exits 0 (1 if closing failed).
   app.enableShutdownHooks([], { useProcessExit: true });
@@ -34,6 +38,7 @@ export function describeTransport(transport: TransportConfig): string {
 
 if (isEntryPoint(import.meta.url)) {
   const config = sampleConfigFromEnv();
+  await startSampleTelemetry(process.env, process.env.SERVICE_NAME ?? 'orders-service');
   const app = await bootstrap({ config });
   const { port } = app.getHttpServer().address() as { port: number };
   const logger = new Logger('OrderService');

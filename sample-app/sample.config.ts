@@ -13,6 +13,8 @@ export interface SampleConfig {
   transport: TransportConfig;
   /** The password of the events page (/events, user "ops", HTTP basic authentication). */
   opsPassword: string;
+  /** OpenTelemetry spans and metrics when @opentelemetry/api is installed (TELEMETRY=off: none, nothing loaded). */
+  telemetry: boolean;
 }
 
 /** In-process: handlers run in the publishing process. NATS / Redis: every event goes through the broker first. */
@@ -49,7 +51,8 @@ export const DEFAULT_STOCK: Readonly<Record<string, number>> = { Coffee: 100, Te
  * Reads the configuration from environment variables (all optional):
  * RETRY_ATTEMPTS (4), RETRY_DELAY_MS (500), RETRY_MAX_DELAY_MS (5000), EMAIL_LATENCY_MS (300),
  * SHUTDOWN_TIMEOUT_MS (10000), OPS_PASSWORD (the events page's password; a random one when unset, so the
- * page is closed until you choose one), and EVENT_TRANSPORT (see transportConfigFromEnv).
+ * page is closed until you choose one), TELEMETRY (on; "off" turns OpenTelemetry off) and EVENT_TRANSPORT
+ * (see transportConfigFromEnv). OTEL_CONSOLE=1 prints spans and metrics (see telemetry.ts).
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   return {
@@ -63,6 +66,7 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     initialStock: DEFAULT_STOCK,
     transport: transportConfigFromEnv(env, 'orders-service'),
     opsPassword: env.OPS_PASSWORD || randomBytes(18).toString('base64url'),
+    telemetry: readSwitch(env, 'TELEMETRY', true),
   };
 }
 
@@ -105,6 +109,15 @@ export function natsConfigFromEnv(env: NodeJS.ProcessEnv, defaultGroup: string):
     stream: readText(env, 'EVENT_STREAM', DEFAULT_EVENT_STREAM),
     group: readText(env, 'SERVICE_NAME', defaultGroup),
   };
+}
+
+/** on/off (also true/false, 1/0); a typo fails at start-up. */
+function readSwitch(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['on', 'true', '1'].includes(raw)) return true;
+  if (['off', 'false', '0'].includes(raw)) return false;
+  throw new Error(`${name} must be "on" or "off", got "${env[name]}".`);
 }
 
 function readText(env: NodeJS.ProcessEnv, name: string, fallback: string): string {

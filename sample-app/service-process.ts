@@ -33,11 +33,12 @@ export class ServiceProcess {
 
   constructor(
     readonly label: string,
-    script: string,
+    /** The script, or node's arguments (e.g. `['--import', preload, script]`). */
+    script: string | readonly string[],
     env: NodeJS.ProcessEnv,
     private readonly print: (label: string, line: string) => void,
   ) {
-    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, typeof script === 'string' ? [script] : [...script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => this.onLine(line));
     }

@@ -110,7 +110,7 @@ export const oneListener = throughputScenario({
   names: ['order.created'],
   perName: 1,
   kind: 'sync',
-  checks: ['t1-floor', 't1-emitter'],
+  checks: ['t1-floor', 't1-emitter', 't-telemetry'],
 });
 
 export const tenListeners = throughputScenario({

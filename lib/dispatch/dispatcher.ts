@@ -4,6 +4,7 @@ import { DeliveryAbandonedError } from '../errors.js';
 import { Envelope, type EventEnvelope } from '../event-envelope.js';
 import { describeEventName } from '../event-name.js';
 import type { Handler } from '../handler.js';
+import type { BusInstrumentation, HandlerRunOutcome } from '../instrumentation/bus-instrumentation.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { HandlerRegistry } from '../registration/handler-registry.js';
 import { AwaitedDeliveries } from './awaited-deliveries.js';
@@ -15,6 +16,7 @@ import { FailureReporter } from './failure-reporter.js';
 import { HandlerContext } from './handler-context.js';
 import { runHandler, type RunOutcomeListener } from './handler-run.js';
 import { IdleWaiters } from './idle-waiters.js';
+import { ObservedRun } from './observed-run.js';
 import { PendingRun } from './pending-run.js';
 import { RetryScheduler } from './retry-scheduler.js';
 import { ScopedInstances } from './scoped-instances.js';
@@ -58,6 +60,8 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
     asyncContext: boolean,
     /** True under a finite `maxQueued`: every accepted event is then tracked until its handlers settled. */
     private readonly countsDeliveries: boolean,
+    /** Telemetry hooks; undefined (no @opentelemetry/api, or telemetry: false) costs one check per attempt. */
+    private readonly instrumentation: BusInstrumentation | undefined = undefined,
   ) {
     this.context = new HandlerContext(asyncContext);
     this.failures = new FailureReporter(logger, this.context);
@@ -133,6 +137,13 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
       cancel = this.idleWaiters.add(resolve);
     });
     return { promise, cancel };
+  }
+
+  /** Runs waiting for a free concurrency slot (a telemetry gauge). */
+  waitingRuns(): number {
+    let waiting = 0;
+    this.gate.countUnfinished((_, runs) => (waiting += runs));
+    return waiting;
   }
 
   /** An `on()` listener was removed: runs of it still waiting for a slot are dropped. */
@@ -212,8 +223,10 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
       if (skip !== undefined && skip.has(handler.label)) continue;
       this.activeRuns++;
       if (handler.concurrency !== Infinity && !this.gate.tryEnter(handler)) this.gate.wait(new PendingRun(handler, envelope, 1, delivery, false));
-      else if (handler.resolveInstance === undefined) runHandler(this.context, handler, handler.instance, envelope, envelope, 1, delivery, this);
-      else this.attempt(handler, envelope, 1, delivery);
+      // The fast path skips attempt(): only without telemetry (attempt() starts an attempt's observation).
+      else if (handler.resolveInstance === undefined && this.instrumentation === undefined) {
+        runHandler(this.context, handler, handler.instance, envelope, envelope, 1, delivery, this);
+      } else this.attempt(handler, envelope, 1, delivery);
     }
   }
 
@@ -227,24 +240,43 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
   /** One attempt; the run holds its handler's slot. */
   private attempt(handler: Handler, envelope: EventEnvelope, attempt: number, delivery: Delivery | undefined): void {
     if (this.stopped) return this.finishRun(handler, delivery, undefined, undefined);
-    if (handler.resolveInstance === undefined) return this.execute(handler, handler.instance, envelope, attempt, delivery);
+    const observation = this.instrumentation?.handlerRun(handler.label, envelope, attempt);
+    // Observed: the outcome passes through an ObservedRun that ends the attempt's telemetry first.
+    const outcomes: RunOutcomeListener = observation === undefined ? this : new ObservedRun(this, observation);
+    if (handler.resolveInstance === undefined) return this.execute(handler, handler.instance, envelope, attempt, delivery, outcomes, observation);
     this.runWentAsync(handler);
     this.scopedInstances.get(handler, envelope).then(
       (instance) => {
         this.runCameBack(handler);
-        if (this.stopped) this.finishRun(handler, delivery, undefined, undefined);
-        else this.execute(handler, instance, envelope, attempt, delivery);
+        if (this.stopped) {
+          observation?.end('failed', new Error('the event bus stopped before the handler could run'));
+          this.finishRun(handler, delivery, undefined, undefined);
+        } else this.execute(handler, instance, envelope, attempt, delivery, outcomes, observation);
       },
       (error: unknown) => {
         this.runCameBack(handler);
-        this.runFailed(handler, envelope, attempt, delivery, error);
+        outcomes.runFailed(handler, envelope, attempt, delivery, error);
       },
     );
   }
 
-  private execute(handler: Handler, instance: object | undefined, envelope: EventEnvelope, attempt: number, delivery: Delivery | undefined): void {
+  private execute(
+    handler: Handler,
+    instance: object | undefined,
+    envelope: EventEnvelope,
+    attempt: number,
+    delivery: Delivery | undefined,
+    outcomes: RunOutcomeListener,
+    observation: ObservedRun['observation'] | undefined,
+  ): void {
     const seen = attempt === 1 ? envelope : (envelope as Envelope).withAttempt(attempt);
-    runHandler(this.context, handler, instance, envelope, seen, attempt, delivery, this);
+    runHandler(this.context, handler, instance, envelope, seen, attempt, delivery, outcomes, observation);
+  }
+
+  /** What follows a failed attempt: a retry, the broker's redelivery, or the dead letter (what runFailed does). */
+  failureOutcome(handler: Handler, attempt: number, delivery: Delivery | undefined): HandlerRunOutcome {
+    if (this.stopped || attempt < handler.attempts) return 'failed';
+    return delivery?.redeliverable === true ? 'redelivered' : 'dead-lettered';
   }
 
   // ---------------------------------------------------------------- outcomes (RunOutcomeListener)
@@ -261,7 +293,8 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
   runFailed(handler: Handler, envelope: EventEnvelope, attempt: number, delivery: Delivery | undefined, error: unknown): void {
     // After the bus gave up nothing more happens: no retry, no report.
     if (this.stopped) return this.finishRun(handler, delivery, false, error);
-    if (attempt < handler.attempts) {
+    const outcome = this.failureOutcome(handler, attempt, delivery);
+    if (outcome === 'failed') {
       const delay = handler.delayBefore(attempt + 1);
       this.failures.report(handler, envelope, attempt, error, 'retry', delay);
       // The retry keeps the run's slot (so `concurrency: 1` keeps its order through the backoff).
@@ -269,7 +302,7 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
       return;
     }
     // With a broker that redelivers, giving up here is not final: the next delivery retries.
-    this.failures.report(handler, envelope, attempt, error, delivery?.redeliverable === true ? 'redeliver' : 'dead-letter');
+    this.failures.report(handler, envelope, attempt, error, outcome === 'redelivered' ? 'redeliver' : 'dead-letter');
     this.finishRun(handler, delivery, false, error);
   }
 

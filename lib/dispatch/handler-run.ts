@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../event-envelope.js';
 import type { Handler } from '../handler.js';
+import type { HandlerRunObservation } from '../instrumentation/bus-instrumentation.js';
 import type { Delivery } from './delivery.js';
 import type { HandlerContext } from './handler-context.js';
 
@@ -31,6 +32,8 @@ export function runHandler(
   attempt: number,
   delivery: Delivery | undefined,
   listener: RunOutcomeListener,
+  /** Telemetry of this attempt, if observed: the call runs through its `wrap` (e.g. inside its span). */
+  observed?: HandlerRunObservation,
 ): void {
   let result: unknown;
   try {
@@ -38,7 +41,7 @@ export function runHandler(
       listener.runFiltered(handler, envelope, attempt, delivery);
       return;
     }
-    result = context.invoke(handler, instance, seen);
+    result = observed === undefined ? context.invoke(handler, instance, seen) : observed.wrap(invokeInContext)(context, handler, instance, seen);
   } catch (error) {
     listener.runFailed(handler, envelope, attempt, delivery, error);
     return;
@@ -77,4 +80,8 @@ export function runHandler(
   } catch (error) {
     rejected(error);
   }
+}
+
+function invokeInContext(context: HandlerContext, handler: Handler, instance: object | undefined, seen: EventEnvelope): unknown {
+  return context.invoke(handler, instance, seen);
 }

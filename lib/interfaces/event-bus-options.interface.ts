@@ -32,6 +32,11 @@ export interface EventBusModuleOptions {
    * `publishAndWait` waits for their local handlers. Default: every event travels.
    */
   travel?: readonly EventSelector[];
+  /**
+   * OpenTelemetry spans and metrics (README "Observability"). Default: on when @opentelemetry/api is
+   * installed (without it nothing is loaded); false loads nothing and costs nothing.
+   */
+  telemetry?: boolean;
   /** Where the bus logs; false for silence. Default: Nest's Logger with context 'EventBus'. */
   logger?: LoggerService | false;
 }

@@ -64,6 +64,16 @@ export class NatsGroupConsumer {
     return this.inFlight.size;
   }
 
+  /** Messages of the group not yet delivered (the consumer's num_pending), for telemetry; undefined if unreachable. */
+  async lag(): Promise<number | undefined> {
+    if (this.closing) return undefined;
+    try {
+      return (await this.consumer.info()).num_pending;
+    } catch {
+      return undefined;
+    }
+  }
+
   get pulling(): boolean {
     return !this.closing && !this.paused;
   }
@@ -228,7 +238,9 @@ export class NatsGroupConsumer {
     const lastDelivery = failures + 1 >= maxDeliveries;
     const report = await this.host.deliver(
       envelope,
-      record === undefined || record.settled.length === 0 ? { lastDelivery } : { skipHandlers: new Set(record.settled), lastDelivery },
+      record === undefined || record.settled.length === 0
+        ? { lastDelivery, deliveryCount: deliveries }
+        : { skipHandlers: new Set(record.settled), lastDelivery, deliveryCount: deliveries },
     );
     return this.afterDelivery(msg, envelope, report, record);
   }

@@ -364,6 +364,21 @@ export class NatsJetStreamTransport implements EventTransport {
     return describeNatsTransport(this.options, this.codec);
   }
 
+  /** For telemetry (`messaging.consumer.group.name`). */
+  get consumerGroup(): string {
+    return this.options.group;
+  }
+
+  /** For telemetry: messages this instance is handling now. */
+  inFlightMessages(): number {
+    return this.consumer?.handling ?? 0;
+  }
+
+  /** For telemetry: messages of the group's consumer not yet delivered (JetStream's num_pending), if reachable. */
+  consumerLag(): Promise<number | undefined> {
+    return this.consumer === undefined || this.closing ? Promise.resolve(undefined) : this.consumer.lag();
+  }
+
   /** Connection and consumer state, for health checks and dashboards. */
   status(): NatsTransportStatus {
     const nc = this.nc;

@@ -5,7 +5,7 @@ import { isCount, isDelay, policyProblems, show } from './policy-rules.js';
 
 const KNOWN_OPTIONS = new Set([
   'retry', 'concurrency', 'policies', 'shutdownTimeoutMs', 'maxBufferedBeforeReady', 'maxQueued', 'asyncContext',
-  'transport', 'travel', 'logger',
+  'transport', 'travel', 'logger', 'telemetry',
 ]);
 
 /**
@@ -41,6 +41,9 @@ export function validateModuleOptions(options: EventBusModuleOptions): void {
   }
   if (options.asyncContext !== undefined && typeof options.asyncContext !== 'boolean') {
     problems.push(`asyncContext must be true or false, got ${show(options.asyncContext)}`);
+  }
+  if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean') {
+    problems.push(`telemetry must be true or false (left out: on when @opentelemetry/api is installed), got ${show(options.telemetry)}`);
   }
   if (options.logger !== undefined && options.logger !== false && !hasMethods(options.logger, ['log', 'error', 'warn'])) {
     problems.push('logger must be a LoggerService (with log, error and warn methods) or false');

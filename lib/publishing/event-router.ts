@@ -1,5 +1,6 @@
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Envelope, EventEnvelope, EventName } from '../event-envelope.js';
+import type { BusInstrumentation, PublishObservation } from '../instrumentation/bus-instrumentation.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { PublishOptions } from '../interfaces/publish-options.interface.js';
 import type { OutboundSends } from '../transport/outbound-sends.js';
@@ -21,23 +22,36 @@ export class EventRouter {
     private readonly travel: TravelPolicy,
     /** Starts dispatching early when handlers are registered (a publishAndWait during start-up). */
     private readonly startIfRegistered: () => void,
+    /** Telemetry hooks; undefined (the usual case without @opentelemetry/api) costs one check per publish. */
+    private readonly instrumentation: BusInstrumentation | undefined = undefined,
   ) {}
 
   publish(nameOrEvent: EventName | object, payloadOrOptions: unknown, maybeOptions: PublishOptions | undefined): EventEnvelope {
-    const envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
-    if (this.sends === undefined) this.dispatcher.enqueue(envelope);
-    else if (this.travel.travels(envelope)) this.send(envelope);
-    else this.enqueueLocal(envelope);
+    let envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
+    const travels = this.sends !== undefined && this.travel.travels(envelope);
+    const observed = this.instrumentation?.publish(envelope, travels);
+    // The envelope travels with the trace context the instrumentation added to its headers.
+    if (observed !== undefined) envelope = envelope.withHeaders(observed.headers);
+    if (travels) this.send(envelope, observed);
+    else {
+      if (this.sends === undefined) this.dispatcher.enqueue(envelope);
+      else this.enqueueLocal(envelope);
+      observed?.end();
+    }
     return envelope;
   }
 
   publishAndWait(nameOrEvent: EventName | object, payloadOrOptions: unknown, maybeOptions: PublishOptions | undefined): Promise<DeliveryReport> {
     let envelope: Envelope;
     let sending: Promise<void> | undefined;
+    let observed: PublishObservation | undefined;
     try {
       envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
+      const travels = this.sends !== undefined && this.travel.travels(envelope);
+      observed = this.instrumentation?.publish(envelope, travels);
+      if (observed !== undefined) envelope = envelope.withHeaders(observed.headers);
       // prepare() throws synchronously for a payload the transport refuses.
-      if (this.sends !== undefined && this.travel.travels(envelope)) sending = this.send(envelope);
+      if (travels) sending = this.send(envelope, observed);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -45,9 +59,13 @@ export class EventRouter {
     // Handlers are known once registration ran: waiting must not hang start-up until bootstrap.
     this.startIfRegistered();
     const chain = this.dispatcher.chainOf(envelope.causationId);
-    if (chain === undefined) return this.dispatcher.enqueueAndTrack(envelope);
-    const handled = this.dispatcher.enqueueInChain(envelope, chain);
-    chain.hold(handled);
+    let handled: Promise<DeliveryReport>;
+    if (chain === undefined) handled = this.dispatcher.enqueueAndTrack(envelope);
+    else {
+      handled = this.dispatcher.enqueueInChain(envelope, chain);
+      chain.hold(handled);
+    }
+    observed?.end();
     return handled;
   }
 
@@ -59,8 +77,8 @@ export class EventRouter {
   }
 
   /** Hands an event to the transport; a follow-up of a consumed event holds that event's acknowledgement. */
-  private send(envelope: Envelope): Promise<void> {
-    const sending = this.sends!.send(envelope);
+  private send(envelope: Envelope, observed: PublishObservation | undefined): Promise<void> {
+    const sending = this.sends!.send(envelope, observed);
     this.dispatcher.chainOf(envelope.causationId)?.hold(sending);
     return sending;
   }

@@ -28,6 +28,12 @@ export interface EventTransport {
    * flush sends that are not yet acknowledged. Called before the bus stops dispatching.
    */
   close(): Promise<void>;
+  /** Optional, for telemetry (`messaging.consumer.group.name`): the consumer group this process consumes as. */
+  readonly consumerGroup?: string;
+  /** Optional, for telemetry: messages this instance is handling now. */
+  inFlightMessages?(): number;
+  /** Optional, for telemetry: messages of the group not yet delivered to it (undefined when unknown). */
+  consumerLag?(): Promise<number | undefined>;
 }
 
 export interface TransportDeliveryOptions {
@@ -39,6 +45,8 @@ export interface TransportDeliveryOptions {
    * dead-lettered. Default true (this delivery is the last chance).
    */
   lastDelivery?: boolean;
+  /** How often the broker delivered this message, this delivery included (for telemetry), when known. */
+  deliveryCount?: number;
 }
 
 /** What the bus offers a transport. */

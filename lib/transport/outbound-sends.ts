@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { EventEnvelope } from '../event-envelope.js';
 import { describeEventName } from '../event-name.js';
+import type { PublishObservation } from '../instrumentation/bus-instrumentation.js';
 import type { EventTransport } from './event-transport.interface.js';
 
 /**
@@ -21,15 +22,23 @@ export class OutboundSends {
   }
 
   /** Serializes synchronously (throws InvalidEventError for what cannot travel), then sends. */
-  send(envelope: EventEnvelope): Promise<void> {
-    const prepared = this.transport.prepare(envelope);
+  send(envelope: EventEnvelope, observed?: PublishObservation): Promise<void> {
+    let prepared: unknown;
+    try {
+      prepared = this.transport.prepare(envelope);
+    } catch (error) {
+      observed?.end(error);
+      throw error;
+    }
     const sending = this.transport.send(envelope, prepared);
     const tracked: Promise<void> = sending.then(
       () => {
         this.inFlight.delete(tracked);
+        observed?.end();
       },
       (error: unknown) => {
         this.inFlight.delete(tracked);
+        observed?.end(error);
         this.logger.error(
           `Could not send event ${describeEventName(envelope.name)} (id ${envelope.id}) through ${this.transport.name}: ${String(error)}`,
           error instanceof Error ? error.stack : undefined,

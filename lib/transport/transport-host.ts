@@ -2,16 +2,38 @@ import type { LoggerService } from '@nestjs/common';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { restoreEnvelope, type Envelope } from '../event-envelope.js';
 import type { EventIdGenerator } from '../event-id.js';
+import type { BusInstrumentation } from '../instrumentation/bus-instrumentation.js';
 import type { EventClass } from '../event-name.js';
 import type { HandlerRegistry } from '../registration/handler-registry.js';
 import type { TransportHost } from './event-transport.interface.js';
 
 /** What the bus offers its transport: its subscriptions, delivery to local handlers, envelope revival. */
-export function createTransportHost(registry: HandlerRegistry, dispatcher: Dispatcher, ids: EventIdGenerator, logger: LoggerService): TransportHost {
+export function createTransportHost(
+  registry: HandlerRegistry,
+  dispatcher: Dispatcher,
+  ids: EventIdGenerator,
+  logger: LoggerService,
+  instrumentation: BusInstrumentation | undefined,
+): TransportHost {
   return {
     logger,
     subscriptions: () => registry.subscribedNames(),
-    deliver: (envelope, options) => dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers, options?.lastDelivery === false, true),
+    deliver: (envelope, options) => {
+      const observed = instrumentation?.delivery(envelope, { deliveryCount: options?.deliveryCount });
+      const done = dispatcher.enqueueAndTrack(envelope as Envelope, options?.skipHandlers, options?.lastDelivery === false, true);
+      if (observed === undefined) return done;
+      // A delivery abandoned at shutdown rejects: its span still ends.
+      return done.then(
+        (report) => {
+          observed.end(report);
+          return report;
+        },
+        (error: unknown) => {
+          observed.end(undefined, error);
+          throw error;
+        },
+      );
+    },
     settledHandlers: (envelope, report) => {
       const labels = registry.resolve(envelope.name, envelope.payload).map((h) => h.label);
       if (report.failed.length === 0) return labels;

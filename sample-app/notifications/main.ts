@@ -3,6 +3,7 @@ import { Logger, type INestApplicationContext, type LoggerService } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { isEntryPoint } from '../is-entry-point.js';
 import { brokerConfigFromEnv, type NatsConfig, type RedisConfig } from '../sample.config.js';
+import { startSampleTelemetry } from '../telemetry.js';
 import { NotificationsModule } from './notifications.module.js';
 
 export interface NotificationsOptions {
@@ -29,6 +30,7 @@ export async function startNotifications(options: NotificationsOptions = {}): Pr
 
 if (isEntryPoint(import.meta.url)) {
   const broker = brokerConfigFromEnv(process.env, 'notifications-service');
+  await startSampleTelemetry(process.env, broker.group);
   await startNotifications({ nats: broker });
   const where = broker.kind === 'redis' ? `Redis Streams at ${broker.url}` : `NATS JetStream at ${broker.servers}`;
   new Logger('NotificationsService').log(`Ready: consuming from ${where}, stream ${broker.stream}, group ${broker.group}`);

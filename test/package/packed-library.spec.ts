@@ -4,7 +4,7 @@
  * The peers (@nestjs/*, rxjs, reflect-metadata) are linked from this repository's node_modules, so
  * the check needs no network.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,6 +61,8 @@ describe('the packed library', () => {
     return execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' });
   }
 
+  // These apps have no @opentelemetry/api: the bus's start-up look-up of its telemetry entry finds the
+  // peer missing (a real ERR_MODULE_NOT_FOUND) and runs without telemetry.
   it('runs an event through an ES-module Nest app', () => {
     const output = makeApp(
       'esm-app',
@@ -100,6 +102,45 @@ console.log([EventRecorder, createEventTestingModule, NatsJetStreamTransport, Na
 `;
     writeFileSync(join(dir, 'entries.js'), probe);
     expect(execFileSync(process.execPath, ['entries.js'], { cwd: dir, encoding: 'utf8' })).toBe('function,function,function,function,function,function,function,function,function\n');
+  }, 120_000);
+
+  it('resolves the /opentelemetry entry point once @opentelemetry/api is installed', () => {
+    const dir = join(work, 'esm-app');
+    mkdirSync(join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
+    symlinkSync(join(repo, 'node_modules', '@opentelemetry/api'), join(dir, 'node_modules', '@opentelemetry/api'), 'dir');
+    const probe = `
+import { OpenTelemetryBusInstrumentation, SEMCONV_VERSION } from 'nestjs-event-bus/opentelemetry';
+console.log(typeof OpenTelemetryBusInstrumentation + ' ' + SEMCONV_VERSION);
+`;
+    writeFileSync(join(dir, 'otel-entry.js'), probe);
+    expect(execFileSync(process.execPath, ['otel-entry.js'], { cwd: dir, encoding: 'utf8' })).toBe('function 1.27.0\n');
+  }, 120_000);
+
+  it('with @opentelemetry/api installed (no SDK), the CommonJS app loads the telemetry entry and runs as before', () => {
+    const dir = join(work, 'cjs-app');
+    mkdirSync(join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
+    symlinkSync(join(repo, 'node_modules', '@opentelemetry/api'), join(dir, 'node_modules', '@opentelemetry/api'), 'dir');
+    expect(execFileSync(process.execPath, ['main.js'], { cwd: dir, encoding: 'utf8' })).toBe('Processing order #123 for Coffee\nhandled 1\n');
+    // It did load the entry: with its loading refused, start-up fails.
+    const refuse = join(repo, 'test/sample-app/fixtures/refuse-telemetry-entry.mjs');
+    writeFileSync(
+      join(dir, 'start-only.js'),
+      `require('reflect-metadata');
+const { Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { EventBusModule } = require('nestjs-event-bus');
+class AppModule {}
+Module({ imports: [EventBusModule.forRoot({ logger: false })] })(AppModule);
+NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }).then(
+  (app) => app.close(),
+  (error) => { console.error(String(error)); process.exit(1); },
+);
+`,
+    );
+    expect(spawnSync(process.execPath, ['start-only.js'], { cwd: dir, encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
+    const refused = spawnSync(process.execPath, ['--import', refuse, 'start-only.js'], { cwd: dir, encoding: 'utf8' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/refused to load \S*\/dist\/lib\/opentelemetry\//);
   }, 120_000);
 
   it('ships declarations and no test or sample files', () => {
