@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Behaviour, OkStyle, PolicySpec, RetrySpec } from './behaviour.js';
 import { EVENT_NAMES, SELECTORS } from './events.js';
 import { PROVIDER_HANDLERS } from './providers.js';
-import { ALL_LABELS, LISTENER_LABELS, type ListenerSpec, type PublishForm, type WorldConfig } from './world.js';
+import { ALL_LABELS, LISTENER_LABELS, type EarlyPublish, type ListenerSpec, type PublishForm, type WorldConfig } from './world.js';
 
 /**
  * PROPERTY_AVOID=thenThrows,thenableBoth,toggle,... leaves generation features out: to see what else
@@ -71,6 +71,7 @@ export function configArb(shape: ConfigShape = {}): fc.Arbitrary<WorldConfig> {
       providerBehaviours: fc.record(Object.fromEntries(PROVIDER_HANDLERS.map((h) => [h.label, behaviour]))),
       moduleRetry: retryArb,
       moduleConcurrency: AVOID.has('moduleConcurrency') ? fc.constant(undefined) : fc.constantFrom(1, 2),
+      maxBufferedBeforeReady: fc.integer({ min: 1, max: 4 }),
     },
     { requiredKeys: ['listeners', 'providers', 'policies', 'providerBehaviours'] },
   ) as fc.Arbitrary<WorldConfig>;
@@ -108,3 +109,15 @@ export function opArb(options: { toggles?: boolean; publishAndWait?: boolean } =
   if (options.toggles !== false && !AVOID.has('toggle')) weighted.push({ weight: 2, arbitrary: toggle });
   return fc.oneof(...weighted);
 }
+
+/** Publishes made before app.init() (see World.start). */
+export const earlyArb: fc.Arbitrary<EarlyPublish[]> = AVOID.has('early')
+  ? fc.constant([])
+  : fc.array(
+      fc.record({
+        form: fc.constantFrom<PublishForm>('name', 'class', 'subclass', 'nameWithInstance'),
+        name: fc.constantFrom(...EVENT_NAMES),
+        wait: fc.boolean(),
+      }),
+      { maxLength: 6 },
+    );
