@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { runChild } from '../../support/child-scenario.js';
 
 /** Jest budget of one property file: its time limit (PROPERTY_TIME_LIMIT_MS) plus start-up and shrinking. */
-export const PROPERTY_TEST_TIMEOUT_MS = Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 12_000) * 3 + 30_000;
+export const PROPERTY_TEST_TIMEOUT_MS = Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 10_000) * 3 + 30_000;
 
 export interface PropertyOutcome {
   ok: boolean;

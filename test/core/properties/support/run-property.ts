@@ -12,7 +12,7 @@ export async function runProperty<T>(name: string, property: fc.IAsyncPropertyWi
   const parameters: fc.Parameters<[T]> = {
     numRuns: runs,
     endOnFailure: process.env.PROPERTY_SHRINK === '0',
-    interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 12_000),
+    interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 10_000),
   };
   if (process.env.PROPERTY_SEED !== undefined) parameters.seed = Number(process.env.PROPERTY_SEED);
   if (process.env.PROPERTY_PATH !== undefined) parameters.path = process.env.PROPERTY_PATH;
