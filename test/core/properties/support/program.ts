@@ -7,7 +7,7 @@ import { processErrors } from './process-errors.js';
 import { LISTENER_LABELS, World, type EarlyPublish, type WorldConfig } from './world.js';
 
 /** Bounds that only turn a hang into a reported violation ("never settled"); never timing assertions. */
-const HANG_MS = 3000;
+const HANG_MS = 5000;
 
 export interface ProgramEnd {
   /** 'drain': await drain(), then close(). 'close': close() right after the last operation. */
