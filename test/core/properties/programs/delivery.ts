@@ -6,15 +6,17 @@ import '../support/process-errors.js';
 import fc from 'fast-check';
 import { configArb, earlyArb, opArb } from '../support/arbitraries.js';
 import { runProgram } from '../support/program.js';
-import { runProperty } from '../support/run-property.js';
+import { isMain, runAndReport, type SuiteProperty } from '../support/run-property.js';
 
 const program = fc.record({ config: configArb(), early: earlyArb, ops: fc.array(opArb(), { minLength: 1, maxLength: 25 }) });
 
-await runProperty(
-  'delivery',
-  fc.asyncProperty(program, async ({ config, early, ops }) => {
-    const violations = await runProgram(config, ops, { end: 'drain' }, early);
-    if (violations.length !== 0) throw new Error(violations.join('\n'));
-  }),
-  600,
-);
+export const property: SuiteProperty = {
+  name: 'delivery',
+  defaultRuns: 600,
+  property: fc.asyncProperty(program, async ({ config, early, ops }) => {
+      const violations = await runProgram(config, ops, { end: 'drain' }, early);
+      if (violations.length !== 0) throw new Error(violations.join('\n'));
+    }),
+};
+
+if (isMain(import.meta.url)) await runAndReport([property]);
