@@ -82,7 +82,7 @@ export type Op =
   | { op: 'burst'; name: string; count: number }
   | { op: 'toggle'; listener: number; via: 'off' | 'remover' }
   | { op: 'pause'; kind: 'microtask' | 'macrotask' | 'delay' | 'drain' | 'drainTimeout'; ms: number }
-  | { op: 'waitFor'; selector: number; timeoutMs: number };
+  | { op: 'waitFor'; selector: number; timeoutMs?: number };
 
 export function opArb(options: { toggles?: boolean; publishAndWait?: boolean } = {}): fc.Arbitrary<Op> {
   const publish = fc.record({
@@ -99,7 +99,11 @@ export function opArb(options: { toggles?: boolean; publishAndWait?: boolean } =
     kind: fc.constantFrom<'microtask' | 'macrotask' | 'delay' | 'drain' | 'drainTimeout'>('microtask', 'macrotask', 'delay', 'drain', 'drainTimeout'),
     ms: fc.integer({ min: 0, max: 3 }),
   });
-  const waitFor = fc.record({ op: fc.constant('waitFor' as const), selector: fc.integer({ min: 0, max: SELECTORS.length - 1 }), timeoutMs: fc.integer({ min: 1, max: 5 }) });
+  // Without a timeout, a waitFor nothing matches must still settle once close() resolved.
+  const waitFor = fc.record(
+    { op: fc.constant('waitFor' as const), selector: fc.integer({ min: 0, max: SELECTORS.length - 1 }), timeoutMs: fc.integer({ min: 1, max: 5 }) },
+    { requiredKeys: ['op', 'selector'] },
+  );
   const weighted: fc.WeightedArbitrary<Op>[] = [
     { weight: 6, arbitrary: publish },
     { weight: 1, arbitrary: burst },

@@ -74,7 +74,7 @@ async function apply(world: World, op: Op, end: ProgramEnd): Promise<void> {
       return;
     case 'waitFor': {
       const selector = SELECTORS[op.selector];
-      world.track(`waitFor(${String(typeof selector === 'function' ? selector.name : selector)})`, world.bus.waitFor(selector, { timeoutMs: op.timeoutMs }), (envelope) => {
+      world.track(`waitFor(${String(typeof selector === 'function' ? selector.name : selector)})`, world.bus.waitFor(selector, op.timeoutMs === undefined ? {} : { timeoutMs: op.timeoutMs }), (envelope) => {
         if (!selectorMatches(selector, String(envelope.name), envelope.payload)) world.violation(`waitFor resolved with a non-matching ${String(envelope.name)}`);
       });
       return;

@@ -190,7 +190,10 @@ export class World implements HandlerHost {
     this.bus = this.app.get(EventBus);
     this.publisher = this.app.get(EventPublisher);
     this.bus.events$.subscribe((envelope) => this.onDispatched(envelope));
-    this.bus.errors$.subscribe((f) => this.failures.push({ seq: seqOf(f.envelope), label: f.handler, attempt: f.attempt, final: f.final }));
+    this.bus.errors$.subscribe((f) => {
+      if (this.closeResolvedAt !== undefined) this.violation(`errors$ emitted ${f.handler} on #${seqOf(f.envelope)} after close() resolved`);
+      this.failures.push({ seq: seqOf(f.envelope), label: f.handler, attempt: f.attempt, final: f.final });
+    });
     this.bus.deadLetters$.subscribe((f) => this.deadLetters.push({ seq: seqOf(f.envelope), label: f.handler }));
     this.config.listeners.forEach((spec, i) => {
       const label = LISTENER_LABELS[i];
