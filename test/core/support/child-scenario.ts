@@ -20,13 +20,19 @@ export function runScenario(name: string, limitMs = 20_000): Promise<ScenarioRes
   return runChild(fileURLToPath(new URL(`../regressions/scenarios/${name}.ts`, import.meta.url)), limitMs);
 }
 
-/** Runs a TypeScript file in a child Node process; resolves with its RESULT line (see runScenario). */
-export function runChild(file: string, limitMs: number): Promise<ScenarioResult | 'never settled'> {
+/** Runs a TypeScript file in a child Node process; resolves with its first RESULT line (see runScenario). */
+export async function runChild(file: string, limitMs: number, env: Record<string, string> = {}): Promise<ScenarioResult | 'never settled'> {
+  const results = await runChildResults(file, limitMs, env);
+  return results === 'never settled' ? results : results[0];
+}
+
+/** Runs a TypeScript file in a child Node process; resolves with all its RESULT lines, in order. */
+export function runChildResults(file: string, limitMs: number, env: Record<string, string> = {}): Promise<ScenarioResult[] | 'never settled'> {
   const name = file;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--no-warnings', '--import', register, file], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -38,8 +44,8 @@ export function runChild(file: string, limitMs: number): Promise<ScenarioResult 
     }, limitMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (line !== undefined) resolve(JSON.parse(line.slice('RESULT '.length)) as ScenarioResult);
+      const lines = stdout.split('\n').filter((l) => l.startsWith('RESULT '));
+      if (lines.length !== 0) resolve(lines.map((line) => JSON.parse(line.slice('RESULT '.length)) as ScenarioResult));
       else if (signal !== 'SIGKILL') reject(new Error(`scenario ${name} exited (code ${code}, signal ${signal}) without a RESULT line:\n${stdout}\n${stderr}`));
     });
   });

@@ -7,7 +7,7 @@ import '../support/process-errors.js';
 import fc from 'fast-check';
 import { configArb, opArb, SETTLING_STYLES } from '../support/arbitraries.js';
 import { runProgram } from '../support/program.js';
-import { runProperty } from '../support/run-property.js';
+import { isMain, runAndReport, type SuiteProperty } from '../support/run-property.js';
 import type { WorldConfig } from '../support/world.js';
 
 const neverSettles = (config: WorldConfig) =>
@@ -24,11 +24,13 @@ const config = fc
 
 const program = fc.record({ config, ops: fc.array(opArb(), { minLength: 1, maxLength: 20 }) });
 
-await runProperty(
-  'shutdown',
-  fc.asyncProperty(program, async ({ config, ops }) => {
-    const violations = await runProgram(config, ops, { end: 'close' });
-    if (violations.length !== 0) throw new Error(violations.join('\n'));
-  }),
-  600,
-);
+export const property: SuiteProperty = {
+  name: 'shutdown',
+  defaultRuns: 600,
+  property: fc.asyncProperty(program, async ({ config, ops }) => {
+      const violations = await runProgram(config, ops, { end: 'close' });
+      if (violations.length !== 0) throw new Error(violations.join('\n'));
+    }),
+};
+
+if (isMain(import.meta.url)) await runAndReport([property]);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Behaviour, OkStyle, PolicySpec, RetrySpec } from './behaviour.js';
 import { EVENT_NAMES, SELECTORS } from './events.js';
 import { PROVIDER_HANDLERS } from './providers.js';
-import { ALL_LABELS, LISTENER_LABELS, type ListenerSpec, type PublishForm, type WorldConfig } from './world.js';
+import { ALL_LABELS, LISTENER_LABELS, type EarlyPublish, type ListenerSpec, type PublishForm, type WorldConfig } from './world.js';
 
 /**
  * PROPERTY_AVOID=thenThrows,thenableBoth,toggle,... leaves generation features out: to see what else
@@ -71,6 +71,7 @@ export function configArb(shape: ConfigShape = {}): fc.Arbitrary<WorldConfig> {
       providerBehaviours: fc.record(Object.fromEntries(PROVIDER_HANDLERS.map((h) => [h.label, behaviour]))),
       moduleRetry: retryArb,
       moduleConcurrency: AVOID.has('moduleConcurrency') ? fc.constant(undefined) : fc.constantFrom(1, 2),
+      maxBufferedBeforeReady: fc.integer({ min: 1, max: 4 }),
     },
     { requiredKeys: ['listeners', 'providers', 'policies', 'providerBehaviours'] },
   ) as fc.Arbitrary<WorldConfig>;
@@ -81,7 +82,7 @@ export type Op =
   | { op: 'burst'; name: string; count: number }
   | { op: 'toggle'; listener: number; via: 'off' | 'remover' }
   | { op: 'pause'; kind: 'microtask' | 'macrotask' | 'delay' | 'drain' | 'drainTimeout'; ms: number }
-  | { op: 'waitFor'; selector: number; timeoutMs: number };
+  | { op: 'waitFor'; selector: number; timeoutMs?: number };
 
 export function opArb(options: { toggles?: boolean; publishAndWait?: boolean } = {}): fc.Arbitrary<Op> {
   const publish = fc.record({
@@ -98,7 +99,11 @@ export function opArb(options: { toggles?: boolean; publishAndWait?: boolean } =
     kind: fc.constantFrom<'microtask' | 'macrotask' | 'delay' | 'drain' | 'drainTimeout'>('microtask', 'macrotask', 'delay', 'drain', 'drainTimeout'),
     ms: fc.integer({ min: 0, max: 3 }),
   });
-  const waitFor = fc.record({ op: fc.constant('waitFor' as const), selector: fc.integer({ min: 0, max: SELECTORS.length - 1 }), timeoutMs: fc.integer({ min: 1, max: 5 }) });
+  // Without a timeout, a waitFor nothing matches must still settle once close() resolved.
+  const waitFor = fc.record(
+    { op: fc.constant('waitFor' as const), selector: fc.integer({ min: 0, max: SELECTORS.length - 1 }), timeoutMs: fc.integer({ min: 1, max: 5 }) },
+    { requiredKeys: ['op', 'selector'] },
+  );
   const weighted: fc.WeightedArbitrary<Op>[] = [
     { weight: 6, arbitrary: publish },
     { weight: 1, arbitrary: burst },
@@ -108,3 +113,15 @@ export function opArb(options: { toggles?: boolean; publishAndWait?: boolean } =
   if (options.toggles !== false && !AVOID.has('toggle')) weighted.push({ weight: 2, arbitrary: toggle });
   return fc.oneof(...weighted);
 }
+
+/** Publishes made before app.init() (see World.start). */
+export const earlyArb: fc.Arbitrary<EarlyPublish[]> = AVOID.has('early')
+  ? fc.constant([])
+  : fc.array(
+      fc.record({
+        form: fc.constantFrom<PublishForm>('name', 'class', 'subclass', 'nameWithInstance'),
+        name: fc.constantFrom(...EVENT_NAMES),
+        wait: fc.boolean(),
+      }),
+      { maxLength: 6 },
+    );

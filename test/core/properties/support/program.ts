@@ -1,13 +1,13 @@
-import { BackpressureError, EventBusClosedError } from '../../../../lib/index.js';
+import { BackpressureError, BufferOverflowError, EventBusClosedError } from '../../../../lib/index.js';
 import { outcomeWithin, turns } from '../../support/outcome.js';
 import type { Op } from './arbitraries.js';
 import { checkAllSettled, checkDeliveries } from './checks.js';
 import { SELECTORS, selectorMatches } from './events.js';
 import { processErrors } from './process-errors.js';
-import { LISTENER_LABELS, World, type WorldConfig } from './world.js';
+import { LISTENER_LABELS, World, type EarlyPublish, type WorldConfig } from './world.js';
 
 /** Bounds that only turn a hang into a reported violation ("never settled"); never timing assertions. */
-const HANG_MS = 3000;
+const HANG_MS = 5000;
 
 export interface ProgramEnd {
   /** 'drain': await drain(), then close(). 'close': close() right after the last operation. */
@@ -17,11 +17,12 @@ export interface ProgramEnd {
 }
 
 /** Runs one generated program against a fresh application and returns every violation of the model. */
-export async function runProgram(config: WorldConfig, ops: Op[], end: ProgramEnd): Promise<string[]> {
+export async function runProgram(config: WorldConfig, ops: Op[], end: ProgramEnd, early: readonly EarlyPublish[] = []): Promise<string[]> {
   processErrors.length = 0;
   const t0 = performance.now();
   const world = new World(config);
-  await world.start();
+  await world.start(early);
+  checkEarly(world);
   const t1 = performance.now();
   for (const op of ops) await apply(world, op, end);
   const t2 = performance.now();
@@ -53,6 +54,7 @@ export async function runProgram(config: WorldConfig, ops: Op[], end: ProgramEnd
   await new Promise((resolve) => setTimeout(resolve, 10));
   checkAllSettled(world);
   checkDeliveries(world, settled);
+  world.earlyCheck?.();
   for (const error of processErrors) world.violation(error);
   return world.violations.length === 0 ? [] : [...world.violations, '--- handlers:', world.describe()];
 }
@@ -72,7 +74,7 @@ async function apply(world: World, op: Op, end: ProgramEnd): Promise<void> {
       return;
     case 'waitFor': {
       const selector = SELECTORS[op.selector];
-      world.track(`waitFor(${String(typeof selector === 'function' ? selector.name : selector)})`, world.bus.waitFor(selector, { timeoutMs: op.timeoutMs }), (envelope) => {
+      world.track(`waitFor(${String(typeof selector === 'function' ? selector.name : selector)})`, world.bus.waitFor(selector, op.timeoutMs === undefined ? {} : { timeoutMs: op.timeoutMs }), (envelope) => {
         if (!selectorMatches(selector, String(envelope.name), envelope.payload)) world.violation(`waitFor resolved with a non-matching ${String(envelope.name)}`);
       });
       return;
@@ -114,4 +116,24 @@ function afterPublish(world: World, refused: unknown, end: ProgramEnd): void {
 
 function hasNever(config: WorldConfig): boolean {
   return [...config.listeners.map((l) => l.behaviour), ...(config.providers ? Object.values(config.providerBehaviours) : [])].some((b) => b.okStyle === 'never');
+}
+
+/**
+ * API.md §5.3: events published before start-up finished are kept (up to maxBufferedBeforeReady, then
+ * BufferOverflowError) and delivered in order once handlers are registered; none is dispatched before.
+ */
+function checkEarly(world: World): void {
+  const records = world.earlySeqs.map((seq) => world.events.get(seq)!);
+  for (const record of records) {
+    if (record.refused !== undefined && !(record.refused instanceof BufferOverflowError)) world.violation(`#${record.seq} published before init() refused with ${String(record.refused)}`);
+  }
+  const limit = world.config.maxBufferedBeforeReady;
+  const accepted = records.filter((r) => r.refused === undefined && r.report === undefined);
+  if (limit !== undefined && accepted.length > limit) world.violation(`${accepted.length} events buffered before init(), maxBufferedBeforeReady ${limit}`);
+  if (limit === undefined && records.some((r) => r.refused !== undefined)) world.violation('a publish before init() was refused without a small maxBufferedBeforeReady');
+  world.earlyCheck = () => {
+    const order = records.filter((r) => r.dispatchedAt !== undefined).sort((a, b) => a.dispatchedAt! - b.dispatchedAt!).map((r) => r.seq);
+    const published = [...order].sort((a, b) => a - b);
+    if (order.join() !== published.join()) world.violation(`events published before init() dispatched as #${order.join(', #')}`);
+  };
 }

@@ -1,18 +1,43 @@
 import fc from 'fast-check';
+import { fileURLToPath } from 'node:url';
+
+/** One property of the suite, as programs/<name>.ts exports it. */
+export interface SuiteProperty {
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  property: fc.IAsyncPropertyWithHooks<[any]>;
+  defaultRuns: number;
+}
 
 /**
- * Runs one fast-check property in this child process and prints `RESULT {json}` (read by
- * test/core/support/child-scenario.ts). Runs: `defaultRuns`, times PROPERTY_RUNS_FACTOR if set, or
- * exactly PROPERTY_RUNS. PROPERTY_SEED (and PROPERTY_PATH) replay a reported failure.
+ * Runs properties one after the other in this child process and prints one `RESULT {json}` line each
+ * (read by test/core/properties/support/property-child.ts), then exits, whatever the bus left running.
  */
-export async function runProperty<T>(name: string, property: fc.IAsyncPropertyWithHooks<[T]>, defaultRuns: number): Promise<never> {
+export async function runAndReport(properties: readonly SuiteProperty[]): Promise<never> {
+  for (const { name, property, defaultRuns } of properties) {
+    const result = await checkProperty(name, property, defaultRuns);
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  }
+  process.exit(0);
+}
+
+/** True when `moduleUrl` is the file node was started with (a program run on its own). */
+export function isMain(moduleUrl: string): boolean {
+  return process.argv[1] === fileURLToPath(moduleUrl);
+}
+
+/**
+ * Runs one fast-check property. Runs: `defaultRuns`, times PROPERTY_RUNS_FACTOR if set, or exactly
+ * PROPERTY_RUNS. PROPERTY_SEED (and PROPERTY_PATH) replay a reported failure.
+ */
+async function checkProperty<T>(name: string, property: fc.IAsyncPropertyWithHooks<[T]>, defaultRuns: number): Promise<Record<string, unknown>> {
   const runs = process.env.PROPERTY_RUNS !== undefined ? Number(process.env.PROPERTY_RUNS) : Math.round(defaultRuns * Number(process.env.PROPERTY_RUNS_FACTOR ?? 1));
   // A time limit keeps npm test within budget on a loaded machine (the runs done are reported); a
   // failure found before it is still reported, shrunk as far as the limit allowed.
   const parameters: fc.Parameters<[T]> = {
     numRuns: runs,
     endOnFailure: process.env.PROPERTY_SHRINK === '0',
-    interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 12_000),
+    interruptAfterTimeLimit: Number(process.env.PROPERTY_TIME_LIMIT_MS ?? 10_000),
   };
   if (process.env.PROPERTY_SEED !== undefined) parameters.seed = Number(process.env.PROPERTY_SEED);
   if (process.env.PROPERTY_PATH !== undefined) parameters.path = process.env.PROPERTY_PATH;
@@ -26,8 +51,7 @@ export async function runProperty<T>(name: string, property: fc.IAsyncPropertyWi
   } catch (error) {
     result = { ok: false, report: `the property runner failed: ${error instanceof Error ? error.stack : String(error)}` };
   }
-  process.stdout.write(`RESULT ${JSON.stringify({ name, ms: Date.now() - started, ...result, uncaught: [], unhandled: [] })}\n`);
-  process.exit(0);
+  return { name, ms: Date.now() - started, ...result };
 }
 
 function errorText(error: unknown): string {

@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
+  BackpressureError,
+  BufferOverflowError,
   EventBus,
+  EventBusClosedError,
   EventBusModule,
   EventPublisher,
   type DeliveryReport,
@@ -32,6 +35,14 @@ export interface WorldConfig {
   moduleConcurrency?: number;
   maxQueued?: number;
   shutdownTimeoutMs?: number;
+  maxBufferedBeforeReady?: number;
+}
+
+/** A publish made before app.init() (in a constructor or onModuleInit, as API.md §5.3 allows). */
+export interface EarlyPublish {
+  form: PublishForm;
+  name: string;
+  wait: boolean;
 }
 
 /** One handler as the model sees it: what it subscribes to and its effective policy. */
@@ -160,22 +171,29 @@ export class World implements HandlerHost {
     }
   }
 
-  async start(): Promise<void> {
+  /**
+   * Builds and initialises the application. `early` publishes happen between compile() and init(),
+   * with the listeners already added (so the model's "subscribed at publish" holds for them).
+   */
+  async start(early: readonly EarlyPublish[] = []): Promise<void> {
     const options: EventBusModuleOptions = { logger: false, policies: this.config.policies };
     if (this.config.moduleRetry !== undefined) options.retry = this.config.moduleRetry;
     if (this.config.moduleConcurrency !== undefined) options.concurrency = this.config.moduleConcurrency;
     if (this.config.maxQueued !== undefined) options.maxQueued = this.config.maxQueued;
     if (this.config.shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = this.config.shutdownTimeoutMs;
+    if (this.config.maxBufferedBeforeReady !== undefined) options.maxBufferedBeforeReady = this.config.maxBufferedBeforeReady;
     const moduleRef = await Test.createTestingModule({
       imports: [EventBusModule.forRoot(options)],
       providers: [{ provide: WORLD, useValue: this }, ...(this.config.providers ? [StaticListener, ScopedListener] : [])],
     }).compile();
     this.app = moduleRef.createNestApplication({ logger: false });
-    await this.app.init();
     this.bus = this.app.get(EventBus);
     this.publisher = this.app.get(EventPublisher);
     this.bus.events$.subscribe((envelope) => this.onDispatched(envelope));
-    this.bus.errors$.subscribe((f) => this.failures.push({ seq: seqOf(f.envelope), label: f.handler, attempt: f.attempt, final: f.final }));
+    this.bus.errors$.subscribe((f) => {
+      if (this.closeResolvedAt !== undefined) this.violation(`errors$ emitted ${f.handler} on #${seqOf(f.envelope)} after close() resolved`);
+      this.failures.push({ seq: seqOf(f.envelope), label: f.handler, attempt: f.attempt, final: f.final });
+    });
     this.bus.deadLetters$.subscribe((f) => this.deadLetters.push({ seq: seqOf(f.envelope), label: f.handler }));
     this.config.listeners.forEach((spec, i) => {
       const label = LISTENER_LABELS[i];
@@ -184,7 +202,14 @@ export class World implements HandlerHost {
       this.listenerFns.set(label, fn);
       if (spec.initiallyOn) this.register(label);
     });
+    for (const publish of early) this.earlySeqs.push(this.publish(publish.form, publish.name, [], publish.wait ? 'publishAndWait' : 'publish').seq);
+    await this.app.init();
   }
+
+  /** Events published before init(), in publish order. */
+  readonly earlySeqs: number[] = [];
+  /** Set by the program: checks what needs the whole run (dispatch order of the early events). */
+  earlyCheck: (() => void) | undefined;
 
   // ---------------------------------------------------------------- operations
 
@@ -210,9 +235,17 @@ export class World implements HandlerHost {
     try {
       if (via === 'publishAndWait') {
         const promise = form === 'class' || form === 'subclass' ? this.publisher.publishAndWait(payload) : this.publisher.publishAndWait(name, payload);
-        record.report = this.track(`publishAndWait #${seq}`, promise, () => {
-          record.completeAtReport = this.isComplete(record);
-        });
+        record.report = this.track(
+          `publishAndWait #${seq}`,
+          promise,
+          () => {
+            record.completeAtReport = this.isComplete(record);
+          },
+          (error) => {
+            // Admission refusals reach publishAndWait's caller as a rejection: the event was never accepted.
+            if (error instanceof BufferOverflowError || error instanceof BackpressureError || error instanceof EventBusClosedError) record.refused = error;
+          },
+        );
       } else {
         record.envelope = form === 'class' || form === 'subclass' ? this.publisher.publish(payload) : this.publisher.publish(name, payload);
       }
@@ -240,7 +273,7 @@ export class World implements HandlerHost {
     else this.bus.off(handler.selectors[0], this.listenerFns.get(label)!);
   }
 
-  track<T>(what: string, promise: Promise<T>, onResolved?: (value: T) => void): Tracked<T> {
+  track<T>(what: string, promise: Promise<T>, onResolved?: (value: T) => void, onRejected?: (error: unknown) => void): Tracked<T> {
     const tracked = { what, state: 'pending' } as Tracked<T>;
     this.tracked.push(tracked as Tracked<unknown>);
     tracked.done = promise.then(
@@ -252,6 +285,7 @@ export class World implements HandlerHost {
       (error: unknown) => {
         tracked.state = 'rejected';
         tracked.error = error;
+        onRejected?.(error);
       },
     );
     return tracked;
