@@ -47,6 +47,8 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
   /** Accepted events whose handlers have not all settled; kept only under a `maxQueued` bound. */
   private unfinished = 0;
   private stopped = false;
+  /** Telemetry observes handler runs (asked once per dispatch batch). */
+  private observing = false;
   private readonly chains = new ConsumedChains();
   private readonly deliveryFinished = (delivery: Delivery): void => {
     this.awaited.remove(delivery);
@@ -198,6 +200,7 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
   }
 
   batchStarts(): unknown {
+    this.observing = this.instrumentation !== undefined && this.instrumentation.observing();
     return this.context.beginBatch();
   }
 
@@ -223,8 +226,8 @@ export class Dispatcher implements RunOutcomeListener, QueueConsumer<QueueItem> 
       if (skip !== undefined && skip.has(handler.label)) continue;
       this.activeRuns++;
       if (handler.concurrency !== Infinity && !this.gate.tryEnter(handler)) this.gate.wait(new PendingRun(handler, envelope, 1, delivery, false));
-      // The fast path skips attempt(): only without telemetry (attempt() starts an attempt's observation).
-      else if (handler.resolveInstance === undefined && this.instrumentation === undefined) {
+      // The fast path skips attempt(): only while nothing observes (attempt() starts an attempt's observation).
+      else if (handler.resolveInstance === undefined && !this.observing) {
         runHandler(this.context, handler, handler.instance, envelope, envelope, 1, delivery, this);
       } else this.attempt(handler, envelope, 1, delivery);
     }

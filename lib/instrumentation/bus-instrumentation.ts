@@ -9,6 +9,11 @@ import type { DeliveryReport } from '../interfaces/delivery-report.interface.js'
  */
 export interface BusInstrumentation {
   /**
+   * Whether anything would be observed right now (a tracer or meter provider is registered). Asked once
+   * per dispatch batch: while false, handler runs take the path without telemetry (no `handlerRun` call).
+   */
+  observing(): boolean;
+  /**
    * In `publish` / `publishAndWait`, once the envelope is built and accepted (never for a publish that
    * throws before that), before it is queued or handed to the transport. `travels`: it goes through the
    * transport (false: handled in this process, also with a transport that it does not travel by).

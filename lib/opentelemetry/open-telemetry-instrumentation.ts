@@ -163,6 +163,10 @@ export class OpenTelemetryBusInstrumentation implements BusInstrumentation {
     };
   }
 
+  observing(): boolean {
+    return this.metrics !== undefined || tracingRegistered();
+  }
+
   handlerRun(handler: string, envelope: EventEnvelope, attempt: number): HandlerRunObservation | undefined {
     const metrics = this.metrics;
     const traced = tracingRegistered();
