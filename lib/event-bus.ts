@@ -116,6 +116,7 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       new TravelPolicy(options.travel),
       () => this.handlersRegistered && this.startDispatching(),
       this.instrumentation,
+      options.serializablePayloads === true,
     );
     this.waits = new EventWaits(this.dispatcher.events$);
     this.handlerFactory = new HandlerFactory(options);

@@ -33,6 +33,13 @@ export interface EventBusModuleOptions {
    */
   travel?: readonly EventSelector[];
   /**
+   * Apply the transports' payload rules to events handled in this process too (default false): a
+   * payload that could not travel (BigInt, a circular reference, a function, an `undefined` value, NaN,
+   * a Map...) makes `publish` throw InvalidEventError naming its path, so code that works in-process
+   * does not break when a transport is switched on (or when an event is moved into `travel`).
+   */
+  serializablePayloads?: boolean;
+  /**
    * OpenTelemetry spans and metrics (README "Observability"). Default: on when @opentelemetry/api is
    * installed (without it nothing is loaded); false loads nothing and costs nothing.
    */

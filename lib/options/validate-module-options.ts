@@ -5,7 +5,7 @@ import { isCount, isDelay, policyProblems, show } from './policy-rules.js';
 
 const KNOWN_OPTIONS = new Set([
   'retry', 'concurrency', 'policies', 'shutdownTimeoutMs', 'maxBufferedBeforeReady', 'maxQueued', 'asyncContext',
-  'transport', 'travel', 'logger', 'telemetry',
+  'transport', 'travel', 'serializablePayloads', 'logger', 'telemetry',
 ]);
 
 /**
@@ -38,6 +38,9 @@ export function validateModuleOptions(options: EventBusModuleOptions): void {
   }
   if (options.maxQueued !== undefined && !isCount(options.maxQueued, 1)) {
     problems.push(`maxQueued must be a whole number >= 1 (or Infinity), got ${show(options.maxQueued)}`);
+  }
+  if (options.serializablePayloads !== undefined && typeof options.serializablePayloads !== 'boolean') {
+    problems.push(`serializablePayloads must be true or false, got ${show(options.serializablePayloads)}`);
   }
   if (options.asyncContext !== undefined && typeof options.asyncContext !== 'boolean') {
     problems.push(`asyncContext must be true or false, got ${show(options.asyncContext)}`);

@@ -3,7 +3,9 @@ import type { Envelope, EventEnvelope, EventName } from '../event-envelope.js';
 import type { BusInstrumentation, PublishObservation } from '../instrumentation/bus-instrumentation.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { PublishOptions } from '../interfaces/publish-options.interface.js';
+import { describeEventName } from '../event-name.js';
 import type { OutboundSends } from '../transport/outbound-sends.js';
+import { assertSerializablePayload } from '../transport/payload-rules.js';
 import type { TravelPolicy } from '../transport/travel-policy.js';
 import type { EnvelopeFactory } from './envelope-factory.js';
 import type { PublishAdmission } from './publish-admission.js';
@@ -24,11 +26,14 @@ export class EventRouter {
     private readonly startIfRegistered: () => void,
     /** Telemetry hooks; undefined (the usual case without @opentelemetry/api) costs one check per publish. */
     private readonly instrumentation: BusInstrumentation | undefined = undefined,
+    /** Option `serializablePayloads`: events handled in-process follow the transports' payload rules too. */
+    private readonly checksLocalPayloads = false,
   ) {}
 
   publish(nameOrEvent: EventName | object, payloadOrOptions: unknown, maybeOptions: PublishOptions | undefined): EventEnvelope {
     let envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
     const travels = this.sends !== undefined && this.travel.travels(envelope);
+    if (this.checksLocalPayloads && !travels) assertSerializablePayload(envelope.payload, describeEventName(envelope.name));
     const observed = this.instrumentation?.publish(envelope, travels);
     // The envelope travels with the trace context the instrumentation added to its headers.
     if (observed !== undefined) envelope = envelope.withHeaders(observed.headers);
@@ -48,6 +53,7 @@ export class EventRouter {
     try {
       envelope = this.accept(nameOrEvent, payloadOrOptions, maybeOptions);
       const travels = this.sends !== undefined && this.travel.travels(envelope);
+      if (this.checksLocalPayloads && !travels) assertSerializablePayload(envelope.payload, describeEventName(envelope.name));
       observed = this.instrumentation?.publish(envelope, travels);
       if (observed !== undefined) envelope = envelope.withHeaders(observed.headers);
       // prepare() throws synchronously for a payload the transport refuses.

@@ -92,3 +92,16 @@ export function serializePayload(payload: unknown, eventName: string, transport:
   }
   return payload === undefined ? '' : JSON.stringify(payload);
 }
+
+/**
+ * In-process, with the `serializablePayloads` option: the same rules as at a transport, so code that
+ * works locally does not break once a transport is switched on.
+ */
+export function assertSerializablePayload(payload: unknown, eventName: string): void {
+  const found = findUntransportable(payload);
+  if (found === undefined) return;
+  throw new InvalidEventError(
+    `Cannot publish "${eventName}": ${found.path} could not travel through a transport (${found.problem}). ` +
+      'EventBusModule option serializablePayloads applies the transports\' payload rules in-process too.',
+  );
+}

@@ -5,7 +5,7 @@
  * transport plays the broker: the test decides when a send is accepted.
  */
 import 'reflect-metadata';
-import { BackpressureError, InvalidModuleOptionsError, type DeliveryReport, type EventEnvelope, type EventTransport, type TransportHost } from '../../lib/index.js';
+import { BackpressureError, InvalidEventError, InvalidModuleOptionsError, type DeliveryReport, type EventEnvelope, type EventTransport, type TransportHost } from '../../lib/index.js';
 import { createApp, deferred, type TestApp } from '../support/create-app.js';
 
 class HandDrivenBroker implements EventTransport {
@@ -143,5 +143,23 @@ describe('transport chains', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(() => app!.events.publish('order.placed', { i: 101 })).not.toThrow();
     broker.acceptAll();
+  });
+});
+
+describe('serializablePayloads', () => {
+  it('refuses in-process what a transport could not carry, naming the path, when asked to', async () => {
+    app = await createApp({}, { logger: false, serializablePayloads: true });
+    const circular: Record<string, unknown> = { id: 1 };
+    circular.self = circular;
+    expect(() => app!.events.publish('order.placed', { items: [{ price: 10n }] })).toThrow(/payload\.items\[0\]\.price/);
+    expect(() => app!.events.publish('order.placed', circular)).toThrow(/payload\.self.*circular/);
+    expect(() => app!.events.publish('order.placed', { note: undefined })).toThrow(InvalidEventError);
+    await expect(app.events.publishAndWait('order.placed', { at: () => 1 })).rejects.toThrow(/payload\.at/);
+    await expect(app.events.publishAndWait('order.placed', { id: 1, at: new Date() })).resolves.toMatchObject({ handled: 0 });
+  });
+
+  it('accepts such payloads in-process by default (nothing has to travel)', async () => {
+    app = await createApp({}, { logger: false });
+    expect(() => app!.events.publish('order.placed', { amount: 10n })).not.toThrow();
   });
 });
