@@ -1,6 +1,7 @@
 import { EVENT_NAME_METADATA, EVENT_SCHEMA_METADATA } from './constants.js';
 import { InvalidEventError } from './errors.js';
-import { isPattern, type EventClass } from './event-name.js';
+import { assertPublishableName, isPattern, type EventClass } from './event-name.js';
+import { declareEventClass } from './event-class-catalog.js';
 
 /** What `@Event` can say about an event class besides its name (for generated documentation). */
 export interface EventOptions {
@@ -25,8 +26,10 @@ export function Event(name: string, options: EventOptions = {}): ClassDecorator 
   if (options.description !== undefined && typeof options.description !== 'string') {
     throw new InvalidEventError(`@Event('${name}', { description }): the description must be a string.`);
   }
+  assertPublishableName(name);
   return (target) => {
     Reflect.defineMetadata(EVENT_NAME_METADATA, name, target as unknown as EventClass);
+    declareEventClass(name, target as unknown as EventClass);
     if (options.schema !== undefined || options.description !== undefined) {
       Reflect.defineMetadata(EVENT_SCHEMA_METADATA, { ...options }, target as unknown as EventClass);
     }

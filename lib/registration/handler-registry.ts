@@ -1,5 +1,6 @@
 import type { EventName } from '../event-envelope.js';
 import { compilePattern, describeEventName, eventNameOfClass, isPattern, type EventClass, type EventSelector } from '../event-name.js';
+import { declaredEventClass } from '../event-class-catalog.js';
 import type { Handler } from '../handler.js';
 import type { RegisteredHandler } from '../interfaces/registered-handler.interface.js';
 
@@ -101,7 +102,8 @@ export class HandlerRegistry {
       this.classesByName = new Map();
       for (const eventClass of this.byClass.keys()) this.classesByName.set(this.nameOfClass(eventClass), eventClass);
     }
-    return this.classesByName.get(name);
+    // Else a class declared with @Event in this process: handlers subscribed by name get instances too.
+    return this.classesByName.get(name) ?? declaredEventClass(name);
   }
 
   /** String names and patterns subscribed to (class subscriptions under their event names). */

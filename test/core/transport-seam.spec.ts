@@ -119,3 +119,21 @@ describe('transport seam', () => {
     await expect(app.events.publishAndWait('bad', undefined)).rejects.toThrow(InvalidEventError);
   });
 });
+
+describe('class-event revival without a class subscription', () => {
+  it('gives a handler subscribed by name an instance of the @Event class declared in this process', async () => {
+    @Event('invoice.issued')
+    class InvoiceIssued {
+      constructor(readonly total: number) {}
+      get withTax(): number {
+        return this.total * 2;
+      }
+    }
+    app = await createApp({}, { logger: false, transport: new LoopbackTransport(1) });
+    const received: unknown[] = [];
+    app.bus.on('invoice.issued', (event: unknown) => void received.push(event));
+    await app.events.publishAndWait('invoice.issued', { total: 5 });
+    expect(received[0]).toBeInstanceOf(InvoiceIssued);
+    expect((received[0] as InvoiceIssued).withTax).toBe(10);
+  });
+});
