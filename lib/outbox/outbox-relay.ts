@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { EventBus } from '../event-bus.js';
-import { EventBusClosedError } from '../errors.js';
+import { EventBusClosedError, InvalidEventError } from '../errors.js';
 import type { ResolvedRelayOptions } from './outbox.options.js';
 import type { ClaimedOutboxRecord, OutboxStore } from './outbox-store.interface.js';
 
@@ -102,8 +102,8 @@ export class OutboxRelay {
       }
       if (claimed.length !== 0) {
         await this.publishBatch(claimed);
-        // A full batch: more are probably waiting.
-        if (claimed.length === this.options.batchSize) continue;
+        // Claim again at once: more may wait, and a key's next event became claimable.
+        continue;
       }
       if (this.stopping || this.woken) continue;
       await this.sleep(this.options.pollIntervalMs);
@@ -171,7 +171,8 @@ export class OutboxRelay {
   private async failed(row: ClaimedOutboxRecord, error: unknown): Promise<void> {
     if (error instanceof EventBusClosedError || this.stopping) return; // shutting down: not the row's fault
     const attempts = row.attempts + 1;
-    const dead = attempts >= this.options.maxAttempts;
+    // A row the bus refuses (a name or payload it cannot publish) would fail the same way every time.
+    const dead = attempts >= this.options.maxAttempts || error instanceof InvalidEventError;
     const { initialDelayMs, factor, maxDelayMs, jitter } = this.options.backoff;
     let delay = Math.min(maxDelayMs, initialDelayMs * Math.pow(factor, attempts - 1));
     if (jitter) delay = Math.random() * delay;
