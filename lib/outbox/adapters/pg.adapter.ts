@@ -19,7 +19,7 @@ export class PgOutboxAdapter implements OutboxTransactionAdapter<ClientBase> {
       );
     }
     if (typeof client.getTransactionStatus !== 'function') {
-      throw new OutboxTransactionRequiredError('The pg adapter needs pg >= 8.16 (Client#getTransactionStatus) to check that a transaction is open.');
+      throw new OutboxTransactionRequiredError('The pg adapter needs pg >= 8.21 (Client#getTransactionStatus; the native client is not supported) to check that a transaction is open.');
     }
     const status = client.getTransactionStatus();
     if (status !== 'T') {
