@@ -8,7 +8,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { MODULE_OPTIONS_TOKEN } from './event-bus.module-definition.js';
 import { restoreEnvelope, type EventEnvelope, type EventName } from './event-envelope.js';
 import { EventIdGenerator } from './event-id.js';
-import { describeEventName, type EventSelector } from './event-name.js';
+import { describeEventName, type EventClass, type EventSelector } from './event-name.js';
 import { envelopeMatcher } from './event-selector-matcher.js';
 import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError, InvalidEventError } from './errors.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
@@ -202,6 +202,14 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
   useHandlerMiddleware(middleware: HandlerMiddleware): void {
     if (typeof middleware !== 'function') throw new InvalidEventError('EventBus.useHandlerMiddleware(): the middleware must be a function.');
     this.dispatcher.context.middlewares.push(middleware);
+  }
+
+  /**
+   * The event class handled here whose event name is `name`, if any: for integrations that receive
+   * payloads as JSON (the outbox's relay) and must hand class handlers an instance.
+   */
+  eventClass(name: string): EventClass | undefined {
+    return this.registry.classForName(name);
   }
 
   /** True once start-up finished (handlers registered) and events are being delivered. */

@@ -52,3 +52,25 @@ describe('handler middleware', () => {
     expect(t.get(Listener).calls).toEqual([[3, report.envelope.id]]);
   });
 });
+
+describe('EventBus.eventClass (integrations reviving JSON payloads)', () => {
+  it('returns the class handled under a name, undefined for a name no class handler uses', async () => {
+    const { Event, OnEventClass } = await import('../../lib/index.js');
+    @Event('order.shipped')
+    class OrderShipped {
+      constructor(readonly id: number) {}
+    }
+    @Injectable()
+    class ShippedListener {
+      @OnEventClass(OrderShipped)
+      on(_event: OrderShipped) {}
+    }
+    const t = await createApp({ providers: [ShippedListener] });
+    try {
+      expect(t.bus.eventClass('order.shipped')).toBe(OrderShipped);
+      expect(t.bus.eventClass('order.placed')).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+});
