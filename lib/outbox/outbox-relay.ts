@@ -156,7 +156,7 @@ export class OutboxRelay {
     });
     try {
       await Promise.race([
-        this.bus.publishAndWait(row.name, row.payload, {
+        this.bus.publishAndWait(row.name, this.revive(row), {
           id: row.id,
           correlationId: row.correlationId ?? undefined,
           headers: row.headers,
@@ -166,6 +166,20 @@ export class OutboxRelay {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A class event comes back as an instance of its class, where a handler here subscribes to the class. */
+  private revive(row: ClaimedOutboxRecord): unknown {
+    const payload = row.payload;
+    if (typeof payload !== 'object' || payload === null || Object.getPrototypeOf(payload) !== Object.prototype) return payload;
+    const eventClass = this.bus.eventClass(row.name);
+    if (eventClass === undefined) return payload;
+    const event = Object.create(eventClass.prototype as object) as object;
+    // Own data properties, as the constructor made them (the bus revives transport payloads the same way).
+    for (const key of Object.keys(payload)) {
+      Object.defineProperty(event, key, { value: (payload as Record<string, unknown>)[key], writable: true, enumerable: true, configurable: true });
+    }
+    return event;
   }
 
   private async failed(row: ClaimedOutboxRecord, error: unknown): Promise<void> {

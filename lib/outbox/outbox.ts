@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EffectiveEvents, EventKey, UntypedEvents } from '../event-map.js';
 import { EventIdGenerator } from '../event-id.js';
-import { assertPublishableName } from '../event-name.js';
+import { assertPublishableName, eventNameOfClass, type EventClass } from '../event-name.js';
 import { InvalidEventError } from '../errors.js';
 import type { PublishOptions } from '../interfaces/publish-options.interface.js';
 import type { OutboxTransactionAdapter } from './outbox-adapter.interface.js';
@@ -39,15 +39,31 @@ export class Outbox<TEvents extends object = UntypedEvents, TTransaction = any> 
   ) {}
 
   /** Writes the event through `transaction`; refuses (OutboxTransactionRequiredError) without an open one. */
-  async publish<K extends Extract<EventKey<EffectiveEvents<TEvents>>, string>>(
+  publish<K extends Extract<EventKey<EffectiveEvents<TEvents>>, string>>(
     transaction: TTransaction,
     name: K,
-    ...[payload, options]: OutboxPublishArgs<EffectiveEvents<TEvents>, K>
-  ): Promise<OutboxReceipt> {
-    if (typeof name !== 'string') {
-      throw new InvalidEventError('outbox.publish(trx, name, payload): the name must be a string (symbols cannot be stored in the outbox).');
+    ...args: OutboxPublishArgs<EffectiveEvents<TEvents>, K>
+  ): Promise<OutboxReceipt>;
+  /** A class event: named by `@Event('...')` on its class, else the class name; class handlers get an instance back. */
+  publish<E extends object>(transaction: TTransaction, event: E, options?: OutboxPublishOptions): Promise<OutboxReceipt>;
+  async publish(transaction: TTransaction, nameOrEvent: unknown, payloadOrOptions?: unknown, maybeOptions?: OutboxPublishOptions): Promise<OutboxReceipt> {
+    let name: string;
+    let payload: unknown;
+    let options: OutboxPublishOptions | undefined;
+    if (typeof nameOrEvent === 'string') {
+      assertPublishableName(nameOrEvent);
+      name = nameOrEvent;
+      payload = payloadOrOptions;
+      options = maybeOptions;
+    } else if (isClassInstance(nameOrEvent)) {
+      name = eventNameOfClass(nameOrEvent.constructor as EventClass);
+      payload = nameOrEvent;
+      options = payloadOrOptions as OutboxPublishOptions | undefined;
+    } else {
+      throw new InvalidEventError(
+        'outbox.publish(trx, name, payload) needs a string name (symbols cannot be stored), or publish(trx, new OrderPlaced(...)) with a class event.',
+      );
     }
-    assertPublishableName(name);
     let json: string | undefined;
     try {
       json = JSON.stringify(payload ?? null);
@@ -94,4 +110,10 @@ export class Outbox<TEvents extends object = UntypedEvents, TTransaction = any> 
   counts(): Promise<OutboxCounts> {
     return this.store.counts();
   }
+}
+
+function isClassInstance(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto !== null && proto !== Object.prototype && typeof proto.constructor === 'function';
 }

@@ -1,6 +1,6 @@
 /** outbox.publish(trx, ...) with pg: the event leaves if and only if the caller's transaction commits. */
 import { Injectable } from '@nestjs/common';
-import { EventBus, OnEvent, type EventEnvelope } from '../../lib/index.js';
+import { Event, EventBus, OnEvent, OnEventClass, type EventEnvelope } from '../../lib/index.js';
 import { Outbox, OutboxTransactionRequiredError, applyOutboxMigrations, outboxMigrationSql } from '../../lib/outbox/index.js';
 import { describeWithPostgres, eventually, setUpPostgresSuite, uniqueSchema } from './support/pg-test-env.js';
 
@@ -137,6 +137,33 @@ describePg('outbox publishing (pg)', () => {
     } finally {
       await suite.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     }
+  });
+
+  it('publishes a class event: stored under its @Event name, handed to class handlers as an instance again', async () => {
+    @Event('order.boxed')
+    class OrderBoxed {
+      constructor(
+        readonly orderId: number,
+        readonly boxes: number,
+      ) {}
+      get heavy(): boolean {
+        return this.boxes > 2;
+      }
+    }
+    const received: OrderBoxed[] = [];
+    @Injectable()
+    class BoxListener {
+      @OnEventClass(OrderBoxed)
+      on(event: OrderBoxed) {
+        received.push(event);
+      }
+    }
+    const app = await suite.startApp([BoxListener]);
+    const receipt = await suite.inTransaction((client) => app.get(Outbox).publish(client, new OrderBoxed(7, 3)));
+    expect(receipt.name).toBe('order.boxed');
+    await eventually(() => received.length === 1);
+    expect(received[0]).toBeInstanceOf(OrderBoxed);
+    expect([received[0].orderId, received[0].heavy]).toEqual([7, true]);
   });
 
   it('publishes through the bus with publishAndWait (the relay waits for in-process handlers)', async () => {
