@@ -148,3 +148,30 @@ describePg.each([typeormCase(), knexCase(), kyselyCase()].map((c) => [c.name, c]
     expect(await suite.rows(`SELECT 1 FROM ${orders()} WHERE value = 'paid-once'`)).toHaveLength(1);
   });
 });
+
+describePg('outbox adapter: TypeORM QueryRunner', () => {
+  const suite = setUpPostgresSuite('queryrunner');
+  let ds: DataSource;
+  beforeAll(async () => {
+    ds = new DataSource({ type: 'postgres', url: DATABASE_URL, entities: [], synchronize: false, logging: false });
+    await ds.initialize();
+  });
+  afterAll(() => ds.destroy());
+
+  it('writes through a QueryRunner after startTransaction(), refuses it before and after', async () => {
+    const app = await suite.startApp([], { adapter: new TypeOrmOutboxAdapter(ds), relay: false });
+    const outbox = app.get(Outbox);
+    const runner = ds.createQueryRunner();
+    try {
+      await expect(outbox.publish(runner, 'order.placed', { value: 'before' })).rejects.toThrow(OutboxTransactionRequiredError);
+      await runner.startTransaction();
+      const { id } = await outbox.publish(runner, 'order.placed', { value: 'inside' });
+      await runner.commitTransaction();
+      await expect(outbox.publish(runner, 'order.placed', { value: 'after' })).rejects.toThrow(OutboxTransactionRequiredError);
+      const rows = await suite.rows(`SELECT event_id, payload->>'value' AS value FROM ${suite.schema}.event_bus_outbox`);
+      expect(rows).toEqual([{ event_id: id, value: 'inside' }]);
+    } finally {
+      await runner.release();
+    }
+  });
+});
