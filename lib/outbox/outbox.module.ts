@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Module, type LoggerService, type OnApplicationBootstrap, type OnModuleDestroy, type Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, type LoggerService, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -22,12 +22,13 @@ import { PostgresOutboxStore } from './postgres/postgres-outbox.store.js';
 
 /** The pool, store, adapter and relay of one application. */
 @Injectable()
-export class OutboxRuntime implements OnApplicationBootstrap, OnModuleDestroy {
+export class OutboxRuntime implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   readonly logger: LoggerService;
   readonly store: PostgresOutboxStore;
   readonly adapter: OutboxTransactionAdapter;
   readonly relay: OutboxRelay | undefined;
   private readonly ownsPool: boolean;
+  private poolEnded = false;
 
   constructor(@Inject(OUTBOX_MODULE_OPTIONS) private readonly options: OutboxModuleOptions, bus: EventBus, modules: ModulesContainer) {
     validateModuleOptions(options);
@@ -60,7 +61,14 @@ export class OutboxRuntime implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.relay?.stop(this.options.shutdownTimeoutMs ?? 10_000);
-    if (this.ownsPool) await this.store.pool.end();
+  }
+
+  /** After every onModuleDestroy: the bus has drained by then, and inbox handlers needed the pool until it did. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ownsPool && !this.poolEnded) {
+      this.poolEnded = true;
+      await this.store.pool.end();
+    }
   }
 }
 

@@ -85,3 +85,40 @@ describePg('outbox inbox handlers', () => {
     expect(args).toEqual([[{ orderId: 4 }, report.envelope]]);
   });
 });
+
+describePg('outbox inbox handlers at shutdown', () => {
+  const suite = setUpPostgresSuite('inboxclose');
+
+  it('keeps the pool until the bus drained: inbox handlers still queued at app.close() get their transaction', async () => {
+    await suite.pool.query(`CREATE SCHEMA IF NOT EXISTS ${suite.schema}`);
+    await suite.pool.query(`CREATE TABLE ${suite.schema}.effects (event_id text NOT NULL)`);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    @Injectable()
+    class SlowInbox {
+      @OnEvent('order.slow', inbox({ concurrency: 1 }))
+      async on(_p: unknown, envelope: EventEnvelope, trx: PoolClient) {
+        started();
+        await gate;
+        await trx.query(`INSERT INTO ${suite.schema}.effects VALUES ($1)`, [envelope.id]);
+      }
+    }
+    const app = await suite.startApp([SlowInbox], { relay: false });
+    const bus = app.get(EventBus);
+    const first = bus.publishAndWait('order.slow', 1, { id: 'slow-1' });
+    const second = bus.publishAndWait('order.slow', 2, { id: 'slow-2' }); // waits for the handler's one slot
+    await running;
+    const closing = app.close();
+    release();
+    const reports = await Promise.all([first, second]);
+    await closing;
+    expect(reports.map((r) => [r.handled, r.failed.map((f) => String(f.error))])).toEqual([
+      [1, []],
+      [1, []],
+    ]);
+    const rows = await suite.rows(`SELECT event_id FROM ${suite.schema}.effects ORDER BY event_id`);
+    expect(rows.map((r) => r.event_id)).toEqual(['slow-1', 'slow-2']);
+  });
+});
