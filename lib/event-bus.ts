@@ -8,9 +8,9 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { MODULE_OPTIONS_TOKEN } from './event-bus.module-definition.js';
 import { restoreEnvelope, type EventEnvelope, type EventName } from './event-envelope.js';
 import { EventIdGenerator } from './event-id.js';
-import { describeEventName, type EventSelector } from './event-name.js';
+import { describeEventName, type EventClass, type EventSelector } from './event-name.js';
 import { envelopeMatcher } from './event-selector-matcher.js';
-import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError } from './errors.js';
+import { DrainTimeoutError, EventBusClosedError, EventBusNotReadyError, InvalidEventError } from './errors.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
 import type { BusInstrumentation, BusInstrumentationFactory } from './instrumentation/bus-instrumentation.js';
 import type { DeliveryReport } from './interfaces/delivery-report.interface.js';
@@ -26,6 +26,7 @@ import { EventRouter } from './publishing/event-router.js';
 import { PublishAdmission } from './publishing/publish-admission.js';
 import { HandlerFactory } from './registration/handler-factory.js';
 import { HandlerRegistry } from './registration/handler-registry.js';
+import type { HandlerMiddleware } from './handler-middleware.js';
 import { ListenerRegistrations, type EventListener } from './registration/listener-registrations.js';
 import { withTimeout } from './timers.js';
 import type { EventTransport } from './transport/event-transport.interface.js';
@@ -193,6 +194,23 @@ export class EventBus implements OnApplicationBootstrap, OnModuleDestroy {
       cancel();
       return new DrainTimeoutError(timeoutMs, this.lifecycle.unfinishedCount());
     });
+  }
+
+  /**
+   * Wraps every handler call from now on (outermost first, in the order added). For integrations
+   * (the outbox's inbox runs handlers in a transaction through it); register before start-up.
+   */
+  useHandlerMiddleware(middleware: HandlerMiddleware): void {
+    if (typeof middleware !== 'function') throw new InvalidEventError('EventBus.useHandlerMiddleware(): the middleware must be a function.');
+    this.dispatcher.context.middlewares.push(middleware);
+  }
+
+  /**
+   * The event class handled here whose event name is `name`, if any: for integrations that receive
+   * payloads as JSON (the outbox's relay) and must hand class handlers an instance.
+   */
+  eventClass(name: string): EventClass | undefined {
+    return this.registry.classForName(name);
   }
 
   /** True once start-up finished (handlers registered) and events are being delivered. */

@@ -66,7 +66,9 @@ export class HandlerExplorer implements OnModuleInit {
       const declarations: OnEventMetadata[] | undefined = Reflect.getMetadata(ON_EVENT_METADATA, prototype, methodName);
       if (declarations === undefined) continue;
       // Looked up at call time, so spies and later wrappers on the instance are honoured.
-      const invoke: HandlerInvoker = (target, payload, envelope) => target[methodName](payload, envelope);
+      // `extra`: what a HandlerMiddleware passed to next() (the inbox's transaction), after the envelope.
+      const invoke: HandlerInvoker = (target, payload, envelope, ...extra) =>
+        extra.length === 0 ? target[methodName](payload, envelope) : target[methodName](payload, envelope, ...extra);
       const target = isStatic ? { instance, methodName } : { prototype, methodName };
       for (const declaration of declarations) {
         this.bus.registerHandler(

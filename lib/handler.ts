@@ -7,7 +7,7 @@ import type { RetryPolicy } from './interfaces/retry-policy.interface.js';
 export type InstanceResolver = (envelope: EventEnvelope) => Promise<object>;
 
 /** How one attempt calls user code: `instance` is undefined for `on()` listeners. */
-export type HandlerInvoker = (instance: any, payload: unknown, envelope: EventEnvelope) => unknown;
+export type HandlerInvoker = (instance: any, payload: unknown, envelope: EventEnvelope, ...extra: unknown[]) => unknown;
 
 /**
  * One registration, as data: what to call and the policies that apply to it (module defaults and a

@@ -15,6 +15,7 @@ export type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 export type { HandlerFailure } from './interfaces/handler-failure.interface.js';
 export type { PublishOptions } from './interfaces/publish-options.interface.js';
 export type { RegisteredHandler } from './interfaces/registered-handler.interface.js';
+export type { HandlerMiddleware, HandlerInvocation } from './handler-middleware.js';
 export type { EventTransport, TransportHost, TransportDeliveryOptions } from './transport/event-transport.interface.js';
 export { DeadLetters } from './dead-letters/dead-letters.js';
 export {

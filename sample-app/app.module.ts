@@ -24,7 +24,7 @@ export class AppModule {
         SampleConfigModule.forRoot(config),
         // Async so that the NATS transport (EVENT_TRANSPORT=nats) is imported only when configured.
         EventBusModule.forRootAsync({ useFactory: () => eventBusOptions(config) }),
-        OrdersModule,
+        OrdersModule.forRoot(config),
         InventoryModule,
         EmailModule,
         AuditModule,

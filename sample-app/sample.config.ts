@@ -15,6 +15,18 @@ export interface SampleConfig {
   opsPassword: string;
   /** OpenTelemetry spans and metrics when @opentelemetry/api is installed (TELEMETRY=off: none, nothing loaded). */
   telemetry: boolean;
+  /**
+   * With DATABASE_URL: orders are written to PostgreSQL, their OrderPlaced event into the outbox in the
+   * same transaction (published by the outbox relay after commit). Unset: in memory, pg never loaded.
+   */
+  database?: DatabaseConfig;
+}
+
+export interface DatabaseConfig {
+  /** PostgreSQL connection string (DATABASE_URL). */
+  url: string;
+  /** Schema of the orders and outbox tables (DATABASE_SCHEMA, default sample_orders). */
+  schema: string;
 }
 
 /** In-process: handlers run in the publishing process. NATS / Redis: every event goes through the broker first. */
@@ -51,8 +63,9 @@ export const DEFAULT_STOCK: Readonly<Record<string, number>> = { Coffee: 100, Te
  * Reads the configuration from environment variables (all optional):
  * RETRY_ATTEMPTS (4), RETRY_DELAY_MS (500), RETRY_MAX_DELAY_MS (5000), EMAIL_LATENCY_MS (300),
  * SHUTDOWN_TIMEOUT_MS (10000), OPS_PASSWORD (the events page's password; a random one when unset, so the
- * page is closed until you choose one), TELEMETRY (on; "off" turns OpenTelemetry off) and EVENT_TRANSPORT
- * (see transportConfigFromEnv). OTEL_CONSOLE=1 prints spans and metrics (see telemetry.ts).
+ * page is closed until you choose one), TELEMETRY (on; "off" turns OpenTelemetry off), EVENT_TRANSPORT
+ * (see transportConfigFromEnv), and DATABASE_URL / DATABASE_SCHEMA (see databaseConfigFromEnv).
+ * OTEL_CONSOLE=1 prints spans and metrics (see telemetry.ts).
  */
 export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   return {
@@ -67,7 +80,16 @@ export function sampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sampl
     transport: transportConfigFromEnv(env, 'orders-service'),
     opsPassword: env.OPS_PASSWORD || randomBytes(18).toString('base64url'),
     telemetry: readSwitch(env, 'TELEMETRY', true),
+    ...databaseConfigFromEnv(env),
   };
+}
+
+/** DATABASE_URL set: orders in PostgreSQL through the outbox, in DATABASE_SCHEMA (sample_orders). */
+export function databaseConfigFromEnv(env: NodeJS.ProcessEnv): { database?: DatabaseConfig } {
+  const url = env.DATABASE_URL?.trim();
+  if (url === undefined || url === '') return {};
+  const schema = readText(env, 'DATABASE_SCHEMA', 'sample_orders');
+  return { database: { url, schema } };
 }
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';

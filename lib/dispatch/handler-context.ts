@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEnvelope } from '../event-envelope.js';
 import type { Handler } from '../handler.js';
+import { invokeThroughMiddleware, type HandlerMiddleware } from '../handler-middleware.js';
 
 /**
  * Which event's handler is running, so events it publishes get causation and correlation without
@@ -17,6 +18,8 @@ export class HandlerContext {
    * (the batch restores the outer context when it ends) instead of a `run()` per handler.
    */
   private inBatch = false;
+  /** Wrap every handler call, outermost first (EventBus.useHandlerMiddleware). */
+  readonly middlewares: HandlerMiddleware[] = [];
 
   constructor(asyncContext: boolean) {
     this.storage = asyncContext ? new AsyncLocalStorage<EventEnvelope>() : undefined;
@@ -37,13 +40,15 @@ export class HandlerContext {
     const outer = this.syncEnvelope;
     this.syncEnvelope = envelope;
     this.syncDepth++;
+    const invoke =
+      this.middlewares.length === 0 ? handler.invoke : invokeThroughMiddleware(this.middlewares, handler.label, handler.options, handler.invoke);
     try {
-      if (this.storage === undefined) return handler.invoke(instance, envelope.payload, envelope);
+      if (this.storage === undefined) return invoke(instance, envelope.payload, envelope);
       if (this.inBatch) {
         this.storage.enterWith(envelope);
-        return handler.invoke(instance, envelope.payload, envelope);
+        return invoke(instance, envelope.payload, envelope);
       }
-      return this.storage.run(envelope, handler.invoke, instance, envelope.payload, envelope);
+      return this.storage.run(envelope, invoke, instance, envelope.payload, envelope);
     } finally {
       this.syncDepth--;
       this.syncEnvelope = outer;

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { Order, OrderStatus } from './order.js';
 
-/** The orders, in memory: a sample keeps no database. */
+/** The orders, in memory: the read model of GET /orders (with DATABASE_URL, placed orders are also written to PostgreSQL). */
 @Injectable()
 export class OrderStore {
   private readonly orders = new Map<number, Order>();
   private lastId = 0;
+
+  /** Ids continue after `lastId` (orders already in the database, with DATABASE_URL). */
+  startAfter(lastId: number): void {
+    this.lastId = Math.max(this.lastId, lastId);
+  }
 
   nextId(): number {
     return ++this.lastId;
@@ -14,6 +19,10 @@ export class OrderStore {
   save(order: Order): Order {
     this.orders.set(order.id, order);
     return order;
+  }
+
+  remove(id: number): void {
+    this.orders.delete(id);
   }
 
   find(id: number): Order | undefined {

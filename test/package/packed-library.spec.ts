@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const repo = resolve(process.cwd());
-const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv', 'ioredis'];
+const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv', 'ioredis', 'pg', 'kysely'];
 
 const appSource = (load: string) => `
 ${load}
@@ -143,10 +143,27 @@ NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: f
     expect(refused.stderr).toMatch(/refused to load \S*\/dist\/lib\/opentelemetry\//);
   }, 120_000);
 
+  it('resolves the /outbox entry point and its adapters, and ships the migration SQL it reads', () => {
+    const dir = join(work, 'esm-app');
+    const probe = `
+import { OutboxModule, Outbox, inbox, outboxMigrationSql, PgOutboxAdapter } from 'nestjs-event-bus/outbox';
+import { TypeOrmOutboxAdapter } from 'nestjs-event-bus/outbox/typeorm';
+import { KnexOutboxAdapter } from 'nestjs-event-bus/outbox/knex';
+import { KyselyOutboxAdapter } from 'nestjs-event-bus/outbox/kysely';
+console.log([OutboxModule, Outbox, inbox, PgOutboxAdapter, TypeOrmOutboxAdapter, KnexOutboxAdapter, KyselyOutboxAdapter].map((x) => typeof x).join(','));
+console.log(outboxMigrationSql({ schema: 'shop' }).includes('CREATE TABLE IF NOT EXISTS shop.event_bus_outbox ('));
+`;
+    writeFileSync(join(dir, 'outbox-entries.js'), probe);
+    expect(execFileSync(process.execPath, ['outbox-entries.js'], { cwd: dir, encoding: 'utf8' })).toBe(
+      'function,function,function,function,function,function,function\ntrue\n',
+    );
+  }, 120_000);
+
   it('ships declarations and no test or sample files', () => {
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     expect(listing).toContain('package/dist/lib/index.js');
     expect(listing).toContain('package/dist/lib/index.d.ts');
+    expect(listing).toContain('package/dist/lib/outbox/postgres/outbox.sql');
     expect(listing.some((f) => f.includes('/test/') || f.includes('sample-app') || f.includes('/bench/'))).toBe(false);
   });
 });

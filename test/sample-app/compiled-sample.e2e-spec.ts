@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { DATABASE_URL, describeWithPostgres, uniqueSchema } from '../outbox/support/pg-test-env.js';
 import { describeWithNats, NATS_URL, rawConnection, streamExists } from './nats-env.js';
 
 // The sample as users run it: compiled by `npm run build:sample` into dist-sample/, started as processes.
@@ -11,6 +13,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = join(root, 'test/sample-app/fixtures');
 const distSample = join(root, 'dist-sample');
 const describeNats = await describeWithNats();
+const describePg = await describeWithPostgres();
 
 interface Finished {
   code: number | null;
@@ -21,7 +24,7 @@ interface Finished {
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
   return new Promise((resolvePromise, reject) => {
-    const { EVENT_TRANSPORT: _t, EVENT_STREAM: _s, SERVICE_NAME: _n, PORT: _p, ...inherited } = process.env;
+    const { EVENT_TRANSPORT: _t, EVENT_STREAM: _s, SERVICE_NAME: _n, PORT: _p, DATABASE_URL: _d, DATABASE_SCHEMA: _ds, ...inherited } = process.env;
     const child = spawn(command, args, { cwd: root, env: { ...inherited, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -40,8 +43,15 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('compiled sample, in-process', () => {
-  it('runs an order end to end without ever loading @nats-io/* or lib/nats', async () => {
-    const finished = await run('node', ['--import', join(fixtures, 'refuse-nats.mjs'), join(fixtures, 'place-order-in-compiled-sample.mjs'), distSample]);
+  it('runs an order end to end without ever loading @nats-io/*, lib/nats, pg or lib/outbox', async () => {
+    const finished = await run('node', [
+      '--import',
+      join(fixtures, 'refuse-nats.mjs'),
+      '--import',
+      join(fixtures, 'refuse-pg.mjs'),
+      join(fixtures, 'place-order-in-compiled-sample.mjs'),
+      distSample,
+    ]);
 
     expect({ code: finished.code, stderr: finished.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(finished.stdout)).toMatchObject({ id: 1, status: 'reserved' });
@@ -57,6 +67,15 @@ describe('compiled sample, in-process', () => {
     expect(finished.stderr).toMatch(/refused to load (@nats-io\/|.*\/lib\/nats\/)/);
   });
 
+  it('(the check above can fail) with DATABASE_URL the same process loads pg and the outbox', async () => {
+    const finished = await run('node', ['--import', join(fixtures, 'refuse-pg.mjs'), join(fixtures, 'place-order-in-compiled-sample.mjs'), distSample], {
+      DATABASE_URL: 'postgres://127.0.0.1:1/never',
+    });
+
+    expect(finished.code).not.toBe(0);
+    expect(finished.stderr).toMatch(/refused to load (pg|.*\/lib\/outbox\/)/);
+  });
+
   it('sample:distributed without a NATS server: says why and exits non-zero', async () => {
     // Port 1 on the loopback: nothing listens there.
     const finished = await run('node', [join(distSample, 'sample-app/distributed-demo.js')], { NATS_URL: 'nats://127.0.0.1:1' });
@@ -64,6 +83,22 @@ describe('compiled sample, in-process', () => {
     expect(finished.code).toBe(1);
     expect(finished.stderr).toContain('sample:distributed failed: NATS is not reachable at nats://127.0.0.1:1');
   });
+});
+
+describePg('compiled sample with DATABASE_URL', () => {
+  const schema = uniqueSchema('compiled');
+  afterAll(async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  it('writes the order to PostgreSQL through the outbox (the shipped migration SQL is found next to the compiled outbox)', async () => {
+    const finished = await run('node', [join(fixtures, 'place-order-in-compiled-sample.mjs'), distSample], { DATABASE_URL, DATABASE_SCHEMA: schema });
+
+    expect({ code: finished.code, stderr: finished.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(finished.stdout)).toMatchObject({ id: 1, status: 'reserved' });
+  }, 60_000);
 });
 
 describeNats('npm run sample:distributed (two processes on NATS JetStream)', () => {
