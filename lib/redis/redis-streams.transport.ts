@@ -133,6 +133,16 @@ export class RedisStreamsTransport implements EventTransport {
   }
 
   /** Connection and consumer state, for health checks and dashboards. */
+  /** For telemetry (`messaging.consumer.group.name`). */
+  get consumerGroup(): string {
+    return this.options.group;
+  }
+
+  /** For telemetry: entries this instance is handling now. */
+  inFlightMessages(): number {
+    return this.consumer?.inFlightCount ?? 0;
+  }
+
   status(): RedisTransportStatus {
     const c = this.connections;
     const state = c === undefined ? (this.closed ? 'end' : 'idle') : c.connected ? 'connected' : c.state;

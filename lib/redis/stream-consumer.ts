@@ -253,7 +253,10 @@ export class StreamConsumer {
     let report: DeliveryReport;
     try {
       // Resolves once the handlers settled and the events they published were stored (the bus holds the delivery for them).
-      report = await host.deliver(envelope, skipHandlers === undefined ? { lastDelivery } : { skipHandlers, lastDelivery });
+      report = await host.deliver(
+        envelope,
+        skipHandlers === undefined ? { lastDelivery, deliveryCount: deliveries } : { skipHandlers, lastDelivery, deliveryCount: deliveries },
+      );
     } catch (error) {
       // A follow-up was not stored, or the bus is shutting down: acknowledging could lose a follow-up. Handle it again later.
       this.logger.warn(`Redis entry ${id} is not acknowledged: ${String(error)}; it will be handled again.`);
