@@ -88,9 +88,22 @@ describePg('outbox publishing (pg)', () => {
       await expect(outbox.publish(undefined, 'order.placed', { orderId: 4 })).rejects.toThrow(OutboxTransactionRequiredError);
       await client.query('BEGIN');
       await client.query('SELECT 1/0').catch(() => undefined);
+      // Asked at once and after the server's ReadyForQuery arrived: pg rejects the failed statement before
+      // it updates the status, so the first call can see 'T' (CI once did) and must still refuse cleanly.
       await expect(outbox.publish(client, 'order.placed', { orderId: 4 })).rejects.toThrow(/already failed/);
-      await client.query('ROLLBACK');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await expect(outbox.publish(client, 'order.placed', { orderId: 4 })).rejects.toThrow(/already failed/);
+      // The stale read made deterministic: the status still says 'T', the server knows better.
+      const stale = client as typeof client & { getTransactionStatus(): string };
+      stale.getTransactionStatus = () => 'T';
+      try {
+        await expect(outbox.publish(client, 'order.placed', { orderId: 4 })).rejects.toThrow(OutboxTransactionRequiredError);
+      } finally {
+        delete (stale as Partial<typeof stale>).getTransactionStatus;
+      }
     } finally {
+      // Never give the pool a client in a transaction: the next test would inherit it.
+      await client.query('ROLLBACK').catch(() => undefined);
       client.release();
     }
     expect(await suite.rows(`SELECT 1 FROM ${suite.schema}.event_bus_outbox WHERE payload->>'orderId' = '4'`)).toEqual([]);

@@ -2,6 +2,10 @@ import type { ClientBase, Pool } from 'pg';
 import { OutboxTransactionRequiredError } from '../errors.js';
 import type { OutboxStatement, OutboxTransactionAdapter } from '../outbox-adapter.interface.js';
 
+/** SQLSTATE of a statement sent to a transaction that already failed. */
+const IN_FAILED_SQL_TRANSACTION = '25P02';
+const FAILED_TRANSACTION = 'The transaction given to outbox.publish() has already failed (a statement in it threw): roll it back.';
+
 /**
  * node-postgres: the transaction is the `PoolClient` (or `Client`) on which the caller ran `BEGIN`.
  * With a `pool`, inbox handlers get a PoolClient in a transaction of their own.
@@ -22,16 +26,22 @@ export class PgOutboxAdapter implements OutboxTransactionAdapter<ClientBase> {
       throw new OutboxTransactionRequiredError('The pg adapter needs pg >= 8.21 (Client#getTransactionStatus; the native client is not supported) to check that a transaction is open.');
     }
     const status = client.getTransactionStatus();
+    if (status === 'E') throw new OutboxTransactionRequiredError(FAILED_TRANSACTION);
     if (status !== 'T') {
       throw new OutboxTransactionRequiredError(
-        status === 'E'
-          ? 'The transaction given to outbox.publish() has already failed (a statement in it threw): roll it back.'
-          : 'outbox.publish() was given a pg client that is not inside a transaction: run client.query("BEGIN") first. ' +
-              'The outbox never writes outside your transaction, so the event leaves only if your writes commit.',
+        'outbox.publish() was given a pg client that is not inside a transaction: run client.query("BEGIN") first. ' +
+          'The outbox never writes outside your transaction, so the event leaves only if your writes commit.',
       );
     }
-    const result = await client.query(statement.text, statement.values as unknown[]);
-    return result.rows;
+    try {
+      const result = await client.query(statement.text, statement.values as unknown[]);
+      return result.rows;
+    } catch (error) {
+      // pg rejects a failed statement before the server's ReadyForQuery updates the status, so a
+      // transaction that failed a moment ago can still read 'T' here: the server's answer decides.
+      if ((error as { code?: unknown }).code === IN_FAILED_SQL_TRANSACTION) throw new OutboxTransactionRequiredError(FAILED_TRANSACTION);
+      throw error;
+    }
   }
 
   async transaction<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
