@@ -8,8 +8,12 @@ import { reachable } from './nats-test-env.js';
 
 const BINARY = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
+/** True when the binary exists; under CI=true always true, so a missing binary fails the tests instead of skipping them. */
 export function natsServerBinaryAvailable(): boolean {
-  return existsSync(BINARY);
+  if (existsSync(BINARY)) return true;
+  if (process.env.CI === 'true') return true;
+  process.stderr.write(`Skipping the private nats-server tests: no ${BINARY} (set NATS_SERVER_BIN).\n`);
+  return false;
 }
 
 export function freePort(): Promise<number> {
