@@ -2,7 +2,7 @@ import { failureOf, PROPERTY_NAMES, PROPERTY_SUITE_TIMEOUT_MS, runPropertySuite,
 
 // Issue 11, model-based: each property and its model live in programs/<name>.ts and support/ and run
 // in one child process (programs/all.ts). PROPERTY_RUNS / PROPERTY_RUNS_FACTOR / PROPERTY_TIME_LIMIT_MS
-// tune a run; PROPERTY_SEED (+ PROPERTY_PATH) replays a failure. See /work/notes/props.md.
+// tune a run; a failure prints the PROPERTY_SEED / PROPERTY_PATH that replay it (support/property-child.ts).
 const WHAT: Record<(typeof PROPERTY_NAMES)[number], string> = {
   delivery:
     'random programs (before and after init; names, classes, patterns; on/off; every return/throw style; retries, concurrency, priority, filters; scoped providers; publishAndWait, waitFor, drain) match the model',
