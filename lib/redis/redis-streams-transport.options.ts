@@ -42,8 +42,24 @@ export interface RedisStreamsTransportOptions {
   reclaimIdleMs?: number;
   /** How often to look for entries of dead consumers. Default reclaimIdleMs / 2. */
   reclaimIntervalMs?: number;
-  /** Deliveries of one entry (its delivery count) before it is dead-lettered; the bus's own retries run inside each. Default 5. */
+  /**
+   * Failed deliveries of one entry before it is dead-lettered (the bus's own retries run inside each).
+   * Only failures count: a delivery given back at a graceful close, or lost with a crashed instance, does
+   * not (see maxLostDeliveries). Counted in the entry's delivery-state key. Default 5.
+   */
   maxDeliveries?: number;
+  /**
+   * Deliveries of one entry that ended with neither an acknowledgement, a failure nor a release (the
+   * instance handling it crashed, or hung past reclaimIdleMs) before it is dead-lettered with reason
+   * 'max-deliveries': an entry whose handling kills the process must not loop forever. Default 5.
+   */
+  maxLostDeliveries?: number;
+  /**
+   * How long the delivery-state key of an entry being retried (`{<stream>}:delivery-state:<group>:<entry id>`:
+   * failure and release counts, handlers already done with it so another instance does not run them again)
+   * is kept after its last write. Written only when a delivery fails or is released. Default 24 hours.
+   */
+  deliveryStateTtlMs?: number;
   /** Delays between redeliveries after a failed handling. Default 1s, doubling, capped at 60s. */
   backoff?: RedeliveryBackoff;
   /** Key suffix of the dead-letter stream, in the event stream's hash slot: `{<stream>}:<deadLetterStream>`. Default 'dead-letters'. */
@@ -75,6 +91,8 @@ export interface ResolvedRedisOptions {
   reclaimIntervalMs: number;
   keepAliveMs: number;
   maxDeliveries: number;
+  maxLostDeliveries: number;
+  deliveryStateTtlMs: number;
   backoff: Required<RedeliveryBackoff>;
   maxPayloadBytes: number;
   trim: Required<RedisTrimOptions> | false;
@@ -120,6 +138,8 @@ export function resolveRedisOptions(options: RedisStreamsTransportOptions): Reso
     // Well inside reclaimIdleMs: a live instance's entry is refreshed three times before anyone may take it.
     keepAliveMs: reclaimIdleMs / 4,
     maxDeliveries: check.count('maxDeliveries', options.maxDeliveries, 5),
+    maxLostDeliveries: check.count('maxLostDeliveries', options.maxLostDeliveries, 5),
+    deliveryStateTtlMs: check.positive('deliveryStateTtlMs', options.deliveryStateTtlMs, 24 * 60 * 60 * 1000),
     backoff: check.backoff('backoff', options.backoff),
     maxPayloadBytes: check.count('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
     trim:

@@ -7,6 +7,7 @@ import type { TransportHost } from '../transport/event-transport.interface.js';
 import type { FieldEnvelopeCodec } from '../transport/field-envelope-codec.js';
 import type { PoisonMessageError } from '../transport/poison-message.error.js';
 import { SettledHandlersMemory } from '../transport/settled-handlers.memory.js';
+import { DeliveryLedger, emptyRecord, type DeliveryRecord } from './delivery-ledger.js';
 import { redeliveryDelay } from '../transport/transport-options.js';
 import { restoreReceived } from '../transport/wire-envelope.js';
 import { moveToDeadLetters } from './dead-letter-entry.js';
@@ -19,6 +20,13 @@ type Entry = [id: string, fields: string[] | null];
 const RETRY_MS = 1000;
 /** How long past BLOCK a read may go unanswered before its connection is considered dead and reopened. */
 const READ_GRACE_MS = 10_000;
+
+/** An entry being handled here: since when, and (once decoded) its event and what the ledger knew. */
+interface InFlight {
+  startedAt: number;
+  eventId?: string;
+  record?: DeliveryRecord;
+}
 
 /** Whatever a consumer needs from the transport that owns it. */
 export interface ConsumerContext {
@@ -36,11 +44,14 @@ export interface ConsumerContext {
  * and acknowledges an entry only once every local handler succeeded or was dead-lettered.
  */
 export class StreamConsumer {
-  /** Entries being handled, with when their handling started. */
-  private readonly inFlight = new Map<string, number>();
+  /** Entries being handled. */
+  private readonly inFlight = new Map<string, InFlight>();
   /** Entries waiting out their redelivery backoff, with when the next delivery is due. */
   private readonly waiting = new Map<string, { due: number; timer: NodeJS.Timeout }>();
+  /** Handlers done with an entry, in this process (kept too when the ledger could not be written). */
   private readonly settled = new SettledHandlersMemory<string>();
+  /** Failure and release counts and settled handlers per entry, shared by the group's instances. */
+  private readonly ledger: DeliveryLedger;
   /** Entries that failed while closing: released at the end of close(), with their backoff. */
   private readonly released = new Map<string, number>();
   private readonly acks: AckBatcher;
@@ -56,6 +67,7 @@ export class StreamConsumer {
 
   constructor(private readonly ctx: ConsumerContext) {
     const { streamKey, group } = ctx.options;
+    this.ledger = new DeliveryLedger(() => ctx.connections.commands, ctx.options.stream, group, ctx.options.deliveryStateTtlMs);
     this.acks = new AckBatcher(() => ctx.connections.commands, streamKey, group, (error) =>
       this.logger.warn(`XACK on ${streamKey} failed (${String(error)}); the entries stay pending and will be handled again.`),
     );
@@ -205,7 +217,7 @@ export class StreamConsumer {
   private async keepAlive(): Promise<void> {
     const threshold = Date.now() - this.ctx.options.keepAliveMs;
     const ids = [...this.waiting.keys()];
-    for (const [id, startedAt] of this.inFlight) if (startedAt <= threshold) ids.push(id);
+    for (const [id, state] of this.inFlight) if (state.startedAt <= threshold) ids.push(id);
     if (ids.length !== 0) await this.touch(ids, 0);
   }
 
@@ -217,8 +229,9 @@ export class StreamConsumer {
   // ---------------------------------------------------------------- handling
 
   private handle(id: string, fields: string[] | null, deliveries: number): void {
-    this.inFlight.set(id, Date.now());
-    this.process(id, fields, deliveries)
+    const state: InFlight = { startedAt: Date.now() };
+    this.inFlight.set(id, state);
+    this.process(id, fields, deliveries, state)
       .catch((error: unknown) => this.logger.error(`Could not finish handling Redis entry ${id}: ${String(error)}; it stays pending and will be handled again.`))
       .finally(() => {
         this.inFlight.delete(id);
@@ -228,7 +241,7 @@ export class StreamConsumer {
       });
   }
 
-  private async process(id: string, fields: string[] | null, deliveries: number): Promise<void> {
+  private async process(id: string, fields: string[] | null, deliveries: number, state: InFlight): Promise<void> {
     const { host, codec, options } = this.ctx;
     if (fields === null) {
       // Trimmed or deleted while pending: nothing left to handle.
@@ -243,13 +256,25 @@ export class StreamConsumer {
       this.logger.warn(`Dead-lettering Redis entry ${id} of ${options.streamKey} (${error.reason}): ${error.message}`);
       return this.deadLetterAndAck(id, fields, deliveries, [{ reason: error.reason, error }]);
     }
-    if (deliveries > options.maxDeliveries) {
+    state.eventId = envelope.id;
+    // Only a redelivery can have a record: the first delivery of every entry costs nothing here.
+    const record = deliveries > 1 ? await this.readRecord(id, envelope.id) : undefined;
+    state.record = record;
+    const failures = record?.failures ?? 0;
+    const lost = deliveries - 1 - failures - (record?.releases ?? 0);
+    if (lost >= options.maxLostDeliveries) {
       return this.deadLetterAndAck(id, fields, deliveries, [
-        { reason: 'max-deliveries', error: `not acknowledged after ${options.maxDeliveries} deliveries: the instances handling it stopped or could not acknowledge it` },
+        {
+          reason: 'max-deliveries',
+          error:
+            `${lost} of its ${deliveries} deliveries ended without an acknowledgement, a failure or a release ` +
+            `(maxLostDeliveries ${options.maxLostDeliveries}): the instances handling it crashed or hung`,
+        },
       ]);
     }
-    const skipHandlers = this.settled.get(id, envelope.id);
-    const lastDelivery = deliveries >= options.maxDeliveries;
+    const skipHandlers = unionOf(record?.settled, this.settled.get(id, envelope.id));
+    // Before the last allowed failure a failure is not final: the bus reports it as such, and this redelivers.
+    const lastDelivery = failures + 1 >= options.maxDeliveries;
     let report: DeliveryReport;
     try {
       // Resolves once the handlers settled and the events they published were stored (the bus holds the delivery for them).
@@ -259,20 +284,32 @@ export class StreamConsumer {
       );
     } catch (error) {
       // A follow-up was not stored, or the bus is shutting down: acknowledging could lose a follow-up. Handle it again later.
+      // Not the entry's fault: counted as a release, so it costs no failure budget.
       this.logger.warn(`Redis entry ${id} is not acknowledged: ${String(error)}; it will be handled again.`);
-      this.redeliverLater(id, deliveries);
+      await this.writeRecord(id, { ...(record ?? emptyRecord(envelope.id)), releases: (record?.releases ?? 0) + 1 });
+      this.redeliverLater(id, Math.max(1, failures));
       return;
     }
-    this.afterDelivery(id, fields, envelope, report, deliveries);
+    return this.afterDelivery(id, fields, envelope, report, deliveries, record);
   }
 
-  private afterDelivery(id: string, fields: string[], envelope: EventEnvelope, report: DeliveryReport, deliveries: number): Promise<void> | void {
+  private async afterDelivery(
+    id: string,
+    fields: string[],
+    envelope: EventEnvelope,
+    report: DeliveryReport,
+    deliveries: number,
+    record: DeliveryRecord | undefined,
+  ): Promise<void> {
     if (report.failed.length === 0) {
       this.settled.forget(id);
       this.acks.ack(id);
+      if (record !== undefined) this.forget(id);
       return;
     }
-    if (deliveries >= this.ctx.options.maxDeliveries) {
+    const base = record ?? emptyRecord(envelope.id);
+    const failures = base.failures + 1;
+    if (failures >= this.ctx.options.maxDeliveries) {
       return this.deadLetterAndAck(
         id,
         fields,
@@ -280,13 +317,39 @@ export class StreamConsumer {
         report.failed.map((f) => ({ reason: 'handler-failed' as const, handler: f.handler, error: f.error })),
       );
     }
-    this.settled.remember(id, envelope.id, this.ctx.host.settledHandlers(envelope, report));
-    this.redeliverLater(id, deliveries);
+    const settled = [...new Set([...base.settled, ...(this.settled.get(id, envelope.id) ?? []), ...this.ctx.host.settledHandlers(envelope, report)])];
+    this.settled.remember(id, envelope.id, settled);
+    // Redelivered later (here, or by another instance after a close or a crash); the handlers done with it are skipped then.
+    await this.writeRecord(id, { ...base, failures, settled });
+    this.redeliverLater(id, failures);
   }
 
-  /** Keeps the entry pending (and alive) and delivers it again here after the backoff; never re-added to the stream. */
-  private redeliverLater(id: string, deliveries: number): void {
-    const delayMs = redeliveryDelay(this.ctx.options.backoff, deliveries);
+  private async readRecord(id: string, eventId: string): Promise<DeliveryRecord | undefined> {
+    try {
+      return await this.ledger.read(id, eventId);
+    } catch (error) {
+      this.logger.warn(`Could not read the delivery state of Redis entry ${id} (${String(error)}); its earlier deliveries count as lost.`);
+      return undefined;
+    }
+  }
+
+  private async writeRecord(id: string, record: DeliveryRecord): Promise<void> {
+    try {
+      await this.ledger.write(id, record);
+    } catch (error) {
+      this.logger.warn(`Could not write the delivery state of Redis entry ${id} (${String(error)}); this delivery will count as lost.`);
+    }
+  }
+
+  private forget(id: string): void {
+    this.ledger.forget(id).catch((error: unknown) => {
+      this.logger.warn(`Could not delete the delivery state of Redis entry ${id} (${String(error)}); it expires on its own.`);
+    });
+  }
+
+  /** Keeps the entry pending (and alive) and delivers it again here after the backoff (by failures so far); never re-added to the stream. */
+  private redeliverLater(id: string, failures: number): void {
+    const delayMs = redeliveryDelay(this.ctx.options.backoff, failures);
     if (this.closing) {
       // Released at close with the backoff left, like the entries already waiting.
       this.released.set(id, delayMs);
@@ -320,6 +383,7 @@ export class StreamConsumer {
       try {
         await moveToDeadLetters(this.ctx.connections.commands, streamKey, deadLetterKey, group, fields, letters, context);
         this.settled.forget(id);
+        if (deliveries > 1) this.forget(id);
         return;
       } catch (error) {
         if (this.closing) throw error;
@@ -350,6 +414,12 @@ export class StreamConsumer {
     const release: [string, number][] = [...this.inFlight.keys()].map((id) => [id, reclaimIdleMs]);
     if (release.length !== 0) {
       this.logger.warn(`${release.length} Redis entries were still being handled at close; released to the group for redelivery.`);
+      // Recorded before anyone can take them, so their next delivery costs no failure budget.
+      await Promise.all(
+        [...this.inFlight].map(([id, state]) =>
+          state.eventId === undefined ? undefined : this.writeRecord(id, { ...(state.record ?? emptyRecord(state.eventId)), releases: (state.record?.releases ?? 0) + 1 }),
+        ),
+      );
     }
     // Waiting entries keep their backoff: idle so that others take them when it runs out.
     for (const [id, w] of this.waiting) {
@@ -364,6 +434,12 @@ export class StreamConsumer {
   private get logger(): LoggerService {
     return this.ctx.host.logger;
   }
+}
+
+function unionOf(a: readonly string[] | undefined, b: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined {
+  if (a === undefined || a.length === 0) return b;
+  if (b === undefined || b.size === 0) return new Set(a);
+  return new Set([...a, ...b]);
 }
 
 function delay(ms: number): Promise<void> {

@@ -32,6 +32,8 @@ describe('RedisStreamsTransport options', () => {
     [{ concurrency: 2.5 }, /`concurrency` must be a whole number/],
     [{ reclaimIdleMs: 10 }, /`reclaimIdleMs` must be at least 1000/],
     [{ maxDeliveries: 0 }, /`maxDeliveries` must be a positive number/],
+    [{ maxLostDeliveries: 1.5 }, /`maxLostDeliveries` must be a whole number/],
+    [{ deliveryStateTtlMs: -1 }, /`deliveryStateTtlMs` must be a positive number/],
     [{ signingKey: 'short' }, /at least 16 bytes/],
     [{ startFrom: 'latest' }, /`startFrom` must be 'all' or 'new'/],
     [{ trim: { intervalMs: -1 } }, /`trim.intervalMs` must be a positive number/],
@@ -142,6 +144,45 @@ describeRedis('Redis Streams transport: Redis-specific behaviour', () => {
     const second = await publisher.get(EventPublisher).publishAndWait('job.run', { n: 2 });
     await eventually(() => seen.includes(second.envelope.id));
     expect(seen[0]).toBe(first.envelope.id);
+  });
+
+  it('dead-letters an entry whose deliveries keep getting lost (crashed instances) after maxLostDeliveries, and only then', async () => {
+    const s = stream('lost');
+    const key = `{${s}}:events`;
+    const publisher = await start(transport(s, 'publisher'));
+    await client.xgroup('CREATE', key, 'workers', '0', 'MKSTREAM');
+    const { envelope } = await publisher.get(EventPublisher).publishAndWait('job.run', { n: 1 });
+    // Two consumers that "crash": each reads the entry and never acknowledges it, releases it nor fails it.
+    await client.xreadgroup('GROUP', 'workers', 'crashed-1', 'COUNT', 1, 'STREAMS', key, '>');
+    await client.xclaim(key, 'workers', 'crashed-2', 0, (await client.xrange(key, '-', '+'))[0][0]);
+    const seen: string[] = [];
+    await start(transport(s, 'workers', { maxLostDeliveries: 2, reclaimIdleMs: 1000, reclaimIntervalMs: 200 }), (e) => void seen.push(e.id));
+    await eventually(async () => (await client.xlen(`{${s}}:dead-letters`)) === 1);
+    const [[, fields]] = (await client.xrange(`{${s}}:dead-letters`, '-', '+')) as [string, string[]][];
+    expect(fields).toEqual(expect.arrayContaining(['id', envelope.id]));
+    expect(fields.join(' ')).toMatch(/2 of its 3 deliveries ended without an acknowledgement, a failure or a release \(maxLostDeliveries 2\)/);
+    expect(seen).toEqual([]);
+  });
+
+  it('keeps a failing entry in the group while its failures stay under maxDeliveries, whatever its delivery count', async () => {
+    const s = stream('budget');
+    const key = `{${s}}:events`;
+    const publisher = await start(transport(s, 'publisher'));
+    await client.xgroup('CREATE', key, 'workers', '0', 'MKSTREAM');
+    await publisher.get(EventPublisher).publishAndWait('job.run', { n: 1 });
+    // One lost delivery (a crashed consumer) first: with maxDeliveries 2 the entry still gets two failures.
+    await client.xreadgroup('GROUP', 'workers', 'crashed', 'COUNT', 1, 'STREAMS', key, '>');
+    let runs = 0;
+    await start(transport(s, 'workers', { maxDeliveries: 2, reclaimIdleMs: 1000, reclaimIntervalMs: 200, backoff: { initialDelayMs: 50 } }), () => {
+      runs++;
+      throw new Error('still broken');
+    });
+    await eventually(async () => (await client.xlen(`{${s}}:dead-letters`)) === 1);
+    expect(runs).toBe(2);
+    const [[, fields]] = (await client.xrange(`{${s}}:dead-letters`, '-', '+')) as [string, string[]][];
+    expect(fields.join(' ')).toContain('handler-failed');
+    // The delivery state went with the entry.
+    expect(await client.keys(`{${s}}:delivery-state:*`)).toEqual([]);
   });
 
   it('warns at start when maxmemory-policy could evict the streams', async () => {

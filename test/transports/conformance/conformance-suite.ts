@@ -73,8 +73,9 @@ export async function runConformanceSuite(fixture: TransportFixture): Promise<vo
       transport: EventTransport,
       handlers: Record<string, (payload: unknown, envelope: EventEnvelope, events: EventPublisher) => unknown> = {},
       providers: Provider[] = [],
+      busOptions: { shutdownTimeoutMs?: number } = {},
     ) {
-      @Module({ imports: [EventBusModule.forRoot({ logger: process.env.CONFORMANCE_LOG === '1' ? undefined : false, transport })], providers })
+      @Module({ imports: [EventBusModule.forRoot({ logger: process.env.CONFORMANCE_LOG === '1' ? undefined : false, transport, ...busOptions })], providers })
       class ConformanceModule {}
       const moduleRef = await Test.createTestingModule({ imports: [ConformanceModule] }).compile();
       const app = moduleRef.createNestApplication({ logger: false });
@@ -155,6 +156,59 @@ export async function runConformanceSuite(fixture: TransportFixture): Promise<vo
       expect(broken).toBe(2);
       expect(healthy).toBe(1);
     });
+
+    if (fixture.supports.durableGroups) it('does not dead-letter a message released by repeated graceful restarts: only failures consume maxDeliveries', async () => {
+      const options = { maxDeliveries: 2, fastTakeover: true, closeTimeoutMs: 100 };
+      const publisher = await start(ns.transport('publisher'));
+      const { envelope } = await publisher.events.publishAndWait('conformance.job', { held: true });
+      // Four instances in a row take the message and are closed while handling it: four deliveries,
+      // twice maxDeliveries, each one released.
+      for (let i = 0; i < 4; i++) {
+        const started = deferred();
+        const holder = await start(
+          ns.transport('reports', options),
+          { 'conformance.job holder': () => (started.resolve(), new Promise<void>(() => undefined)) },
+          [],
+          { shutdownTimeoutMs: 300 },
+        );
+        await started.promise;
+        await holder.app.close();
+      }
+      const survivor = new Seen();
+      await start(ns.transport('reports', options), { 'conformance.job survivor': (_p, e) => survivor.add(e) });
+      await survivor.reach(1);
+      expect(survivor.ids).toEqual([envelope.id]);
+      expect(await ns.deadLetters()).toEqual([]);
+    }, 60_000);
+
+    if (fixture.supports.durableGroups) it('does not run a handler that already succeeded again when another instance gets the redelivery', async () => {
+      const calls = { ledger: 0, mailer: 0 };
+      const failed = deferred();
+      const done = deferred();
+      const handlers = {
+        'conformance.job ledger': () => void calls.ledger++,
+        'conformance.job mailer': () => {
+          if (++calls.mailer === 1) {
+            failed.resolve();
+            throw new Error('the mail server is down');
+          }
+          done.resolve();
+        },
+      };
+      const options = { backoffMs: 300, fastTakeover: true };
+      const first = await start(ns.transport('billing', options), handlers);
+      const publisher = await start(ns.transport('publisher'));
+      await publisher.events.publishAndWait('conformance.job', { invoice: 7 });
+      await failed.promise;
+      // The first instance goes away before its redelivery (backoff): the second one gets it.
+      await first.app.close();
+      expect(calls).toEqual({ ledger: 1, mailer: 1 });
+      await start(ns.transport('billing', options), handlers);
+      await done.promise;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(calls).toEqual({ ledger: 1, mailer: 2 });
+      expect(await ns.deadLetters()).toEqual([]);
+    }, 30_000);
 
     it('dead-letters garbage, unsigned and forged messages with their reason, and keeps consuming', async () => {
       const seen = new Seen();

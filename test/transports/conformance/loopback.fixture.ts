@@ -97,7 +97,7 @@ class LoopbackTransport implements EventTransport {
 export const loopbackFixture: TransportFixture = {
   name: 'loopback',
   describe: async () => describe,
-  supports: { childProcesses: false, brokerRestart: false },
+  supports: { childProcesses: false, brokerRestart: false, durableGroups: false },
   namespace(): TransportNamespace {
     const broker = new LoopbackBroker();
     return {

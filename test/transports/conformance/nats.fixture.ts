@@ -23,7 +23,7 @@ export function natsOptions(names: ReturnType<typeof uniqueNames>, group: string
 export const natsFixture: TransportFixture = {
   name: 'nats',
   describe: () => describeWithNats(),
-  supports: { childProcesses: true, brokerRestart: true },
+  supports: { childProcesses: true, brokerRestart: true, durableGroups: true },
   namespace(label) {
     const names = uniqueNames(label.replace(/[^A-Za-z0-9]/g, ''));
     // Private servers are disposed with their data; only the shared server needs cleaning.

@@ -21,7 +21,7 @@ export function redisOptions(stream: string, group: string, o: ConformanceOption
 export const redisFixture: TransportFixture = {
   name: 'redis',
   describe: () => describeWithRedis('the Redis conformance suite'),
-  supports: { childProcesses: true, brokerRestart: true },
+  supports: { childProcesses: true, brokerRestart: true, durableGroups: true },
   namespace(label) {
     const stream = uniqueStream(label);
     // Private servers are disposed with their data; only the shared server needs cleaning.

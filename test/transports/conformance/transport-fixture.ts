@@ -44,7 +44,10 @@ export interface TransportFixture {
   /** `describe`, or `describe.skip` with a printed reason when the server is unreachable (never under CI=true). */
   describe(): Promise<jest.Describe>;
   namespace(label: string): TransportNamespace;
-  /** What the engine can be put through: a loopback has no process of its own to kill or restart. */
-  supports: { childProcesses: boolean; brokerRestart: boolean };
+  /**
+   * What the engine can be put through: a loopback has no process of its own to kill or restart, and no
+   * durable groups (a message waiting for the group's next instance, given back at close).
+   */
+  supports: { childProcesses: boolean; brokerRestart: boolean; durableGroups: boolean };
   privateBroker?(): Promise<PrivateBroker>;
 }
