@@ -73,6 +73,10 @@ export interface RedisStreamsTransportOptions {
   /** How long start-up waits for Redis before failing. Default 10000. */
   connectTimeoutMs?: number;
   /** How long `app.close()` lets in-flight entries finish before releasing them to the group. Default 8000. */
+  handlingCloseTimeoutMs?: number;
+  /** How long `app.close()` then waits for Redis to store what is still being published. Default 8000. */
+  publishFlushTimeoutMs?: number;
+  /** Sets both handlingCloseTimeoutMs and publishFlushTimeoutMs (each still wins when set). */
   closeTimeoutMs?: number;
 }
 
@@ -98,7 +102,8 @@ export interface ResolvedRedisOptions {
   trim: Required<RedisTrimOptions> | false;
   startFrom: 'all' | 'new';
   connectTimeoutMs: number;
-  closeTimeoutMs: number;
+  handlingCloseTimeoutMs: number;
+  publishFlushTimeoutMs: number;
 }
 
 /** Names that need no quoting anywhere: no braces (they would change the hash slot), spaces or control characters. */
@@ -121,6 +126,7 @@ export function resolveRedisOptions(options: RedisStreamsTransportOptions): Reso
   if (deadLetterStream === 'events') check.fail("`deadLetterStream` must differ from 'events' (the event stream's key suffix).");
   const reclaimIdleMs = check.atLeast('reclaimIdleMs', options.reclaimIdleMs, 30_000, 1000);
   const trim = options.trim;
+  const closeTimeoutMs = check.nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000);
   if (trim !== undefined && trim !== false && (trim === null || typeof trim !== 'object')) check.fail('`trim` must be an object ({ intervalMs, minRetentionMs }) or false.');
   return {
     connection,
@@ -151,7 +157,8 @@ export function resolveRedisOptions(options: RedisStreamsTransportOptions): Reso
           },
     startFrom: check.oneOf('startFrom', options.startFrom, ['all', 'new'], 'all'),
     connectTimeoutMs: check.positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
-    closeTimeoutMs: check.nonNegative('closeTimeoutMs', options.closeTimeoutMs, 8000),
+    handlingCloseTimeoutMs: check.nonNegative('handlingCloseTimeoutMs', options.handlingCloseTimeoutMs, closeTimeoutMs),
+    publishFlushTimeoutMs: check.nonNegative('publishFlushTimeoutMs', options.publishFlushTimeoutMs, closeTimeoutMs),
   };
 }
 

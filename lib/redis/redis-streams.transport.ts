@@ -111,17 +111,20 @@ export class RedisStreamsTransport implements EventTransport {
 
   // ---------------------------------------------------------------- shutdown and status
 
-  /** Stops reading, lets in-flight entries finish (releasing them after closeTimeoutMs), waits for publishes, then disconnects. */
+  /**
+   * Stops reading, lets in-flight entries finish (releasing them after handlingCloseTimeoutMs), then waits
+   * up to publishFlushTimeoutMs for publishes (follow-ups of the entries just finished included), then disconnects.
+   */
   close(): Promise<void> {
     return (this.closePromise ??= this.runClose());
   }
 
   private async runClose(): Promise<void> {
-    const deadline = Date.now() + this.options.closeTimeoutMs;
-    await this.consumer?.close(deadline);
-    if (this.publisher !== undefined && (await settlesWithin(this.publisher.whenIdle(), Math.max(1000, deadline - Date.now()))) !== true) {
+    const { handlingCloseTimeoutMs, publishFlushTimeoutMs } = this.options;
+    await this.consumer?.close(Date.now() + handlingCloseTimeoutMs);
+    if (this.publisher !== undefined && (await settlesWithin(this.publisher.whenIdle(), publishFlushTimeoutMs)) !== true) {
       const lost = this.publisher.abort('the Redis Streams transport closed before Redis stored the event');
-      this.logger.error(`${lost} events were not stored by Redis within closeTimeoutMs (${this.options.closeTimeoutMs}ms) and may be lost.`);
+      this.logger.error(`${lost} events were not stored by Redis within publishFlushTimeoutMs (${publishFlushTimeoutMs}ms) and may be lost.`);
     }
     this.closed = true;
     await this.connections?.close();

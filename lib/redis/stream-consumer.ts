@@ -13,7 +13,7 @@ import { restoreReceived } from '../transport/wire-envelope.js';
 import { moveToDeadLetters } from './dead-letter-entry.js';
 import { startMaintenance } from './stream-maintenance.js';
 import { AckBatcher } from './entry-batchers.js';
-import type { RedisConnections } from './redis-connections.js';
+import { settlesWithin, type RedisConnections } from './redis-connections.js';
 import type { ResolvedRedisOptions } from './redis-streams-transport.options.js';
 
 type Entry = [id: string, fields: string[] | null];
@@ -403,7 +403,8 @@ export class StreamConsumer {
     this.slotFreed?.();
     const commands = this.ctx.connections.commands;
     // Ends the blocked XREADGROUP now instead of after blockMs (if CLIENT is not allowed, the block times out).
-    if (this.readerId !== undefined) await commands.client('UNBLOCK', this.readerId).catch(() => undefined);
+    // Bounded: a server that does not answer must not hold close() past its deadline.
+    if (this.readerId !== undefined) await settlesWithin(commands.client('UNBLOCK', this.readerId), Math.max(0, deadline - Date.now()));
     await Promise.race([this.loop, delay(Math.max(0, deadline - Date.now()))]);
     if (this.inFlight.size !== 0) {
       const drained = new Promise<void>((resolve) => (this.drained = resolve));

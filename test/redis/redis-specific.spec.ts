@@ -9,6 +9,7 @@ import { Test } from '@nestjs/testing';
 import { EventBus, EventBusModule, EventPublisher, type EventEnvelope } from '../../lib/index.js';
 import { RedisHealthIndicator, RedisStreamsTransport, RedisTransportConfigError, type RedisStreamsTransportOptions } from '../../lib/redis/index.js';
 import { withScripts } from '../../lib/redis/redis-scripts.js';
+import { resolveRedisOptions } from '../../lib/redis/redis-streams-transport.options.js';
 import { deleteStreamKeys, describeWithRedis, PrivateRedisServer, rawClient, REDIS_URL, uniqueStream } from './support/redis-test-env.js';
 
 const describeRedis = await describeWithRedis('redis-specific.spec.ts');
@@ -34,6 +35,7 @@ describe('RedisStreamsTransport options', () => {
     [{ maxDeliveries: 0 }, /`maxDeliveries` must be a positive number/],
     [{ maxLostDeliveries: 1.5 }, /`maxLostDeliveries` must be a whole number/],
     [{ deliveryStateTtlMs: -1 }, /`deliveryStateTtlMs` must be a positive number/],
+    [{ publishFlushTimeoutMs: -1 }, /`publishFlushTimeoutMs` must be/],
     [{ signingKey: 'short' }, /at least 16 bytes/],
     [{ startFrom: 'latest' }, /`startFrom` must be 'all' or 'new'/],
     [{ trim: { intervalMs: -1 } }, /`trim.intervalMs` must be a positive number/],
@@ -42,6 +44,13 @@ describe('RedisStreamsTransport options', () => {
     const create = () => new RedisStreamsTransport({ connection: REDIS_URL, stream: 's', group: 'g', ...(override as object) } as RedisStreamsTransportOptions);
     expect(create).toThrow(RedisTransportConfigError);
     expect(create).toThrow(message);
+  });
+
+  it('splits the close timeout: closeTimeoutMs sets both, each of handlingCloseTimeoutMs and publishFlushTimeoutMs wins when set', () => {
+    const base = { connection: REDIS_URL, stream: 's', group: 'g' };
+    expect(resolveRedisOptions(base)).toMatchObject({ handlingCloseTimeoutMs: 8000, publishFlushTimeoutMs: 8000 });
+    expect(resolveRedisOptions({ ...base, closeTimeoutMs: 500 })).toMatchObject({ handlingCloseTimeoutMs: 500, publishFlushTimeoutMs: 500 });
+    expect(resolveRedisOptions({ ...base, closeTimeoutMs: 500, publishFlushTimeoutMs: 9000 })).toMatchObject({ handlingCloseTimeoutMs: 500, publishFlushTimeoutMs: 9000 });
   });
 
   it('refuses to start, saying why, when Redis cannot be reached', async () => {
