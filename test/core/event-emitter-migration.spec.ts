@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent as EmitterOnEvent } from '@nestjs/event-emitter';
-import { OnEvent } from '../../lib/index.js';
+import { InvalidHandlerError, OnEvent } from '../../lib/index.js';
 import { createApp, RecordingLogger, type TestApp } from '../support/create-app.js';
 
 let app: TestApp | undefined;
@@ -86,5 +86,64 @@ describe("migrating from @nestjs/event-emitter: its @OnEvent without its module"
     }
     app = await createApp({ providers: [Plain] }, { logger });
     expect(logger.messages('warn')).toEqual([]);
+  });
+});
+
+describe("migrating from @nestjs/event-emitter: its @OnEvent options on ours", () => {
+  it('accepts the options that already hold here (async: true, promisify, nextTick, objectify, suppressErrors: true) and keeps them out of the registration', async () => {
+    @Injectable()
+    class Switched {
+      readonly calls: string[] = [];
+      @OnEvent('order.created', { async: true, promisify: true, nextTick: false, objectify: true, suppressErrors: true, priority: 2 })
+      onCreated(order: { id: number }) {
+        this.calls.push(`created ${order.id}`);
+      }
+      @OnEvent('order.created', { async: true })
+      async fails() {
+        throw new Error('boom');
+      }
+    }
+    app = await createApp({ providers: [Switched] });
+    const report = await app.events.publishAndWait('order.created', { id: 7 });
+    expect(app.get(Switched).calls).toEqual(['created 7']);
+    expect(report.handled).toBe(1);
+    expect(report.failed.map((f) => f.handler)).toEqual(['Switched.fails']);
+    expect(app.bus.handlers().map((h) => [h.handler, h.options])).toEqual([
+      ['Switched.onCreated', { priority: 2 }],
+      ['Switched.fails', {}],
+    ]);
+  });
+
+  const define = (options: object) => () => {
+    class Listener {
+      @OnEvent('order.created', options)
+      handle() {}
+    }
+    return Listener;
+  };
+
+  it('refuses the ones whose meaning cannot be kept, naming the replacement', () => {
+    expect(define({ async: false })).toThrow(InvalidHandlerError);
+    expect(define({ async: false })).toThrow('@OnEvent on Listener.handle: async: false (from @nestjs/event-emitter) cannot be kept: handlers never run inside publish; remove it.');
+    expect(define({ suppressErrors: false })).toThrow(/suppressErrors: false .*report\.failed.*errors\$/);
+    expect(define({ prependListener: true })).toThrow(/prependListener .* use priority/);
+  });
+
+  it('refuses them at compile time too', () => {
+    const typed = () => {
+      class Listener {
+        // @ts-expect-error async: false cannot be kept here
+        @OnEvent('a', { async: false })
+        a() {}
+        // @ts-expect-error suppressErrors: false cannot be kept here
+        @OnEvent('b', { suppressErrors: false })
+        b() {}
+        // @ts-expect-error prependListener: use priority
+        @OnEvent('c', { prependListener: true })
+        c() {}
+      }
+      return Listener;
+    };
+    expect(typed).toThrow(InvalidHandlerError);
   });
 });
