@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent as EmitterOnEvent } from '@nestjs/event-emitter';
-import { InvalidHandlerError, OnEvent } from '../../lib/index.js';
+import { EventBusModule, InvalidHandlerError, OnEvent } from '../../lib/index.js';
 import { createApp, RecordingLogger, type TestApp } from '../support/create-app.js';
 
 let app: TestApp | undefined;
@@ -75,6 +75,12 @@ describe("migrating from @nestjs/event-emitter: its @OnEvent without its module"
     await app.get(EventEmitter2).emitAsync('order.created', { id: 1 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(app.get(LegacyListener).calls).toEqual([{ id: 1 }]);
+  });
+
+  it('warns once per method when EventBusModule is imported by several modules', async () => {
+    const logger = new RecordingLogger();
+    app = await createApp({ imports: [EventBusModule.forRoot({ logger })], providers: [LegacyListener] }, { logger });
+    expect(logger.messages('warn')).toEqual([warning('LegacyListener.onOrderCreated')]);
   });
 
   it('says nothing when no method uses event-emitter', async () => {
