@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { Controller, Injectable, Scope } from '@nestjs/common';
+import { Controller, Injectable, Scope, type OnModuleInit } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent as EmitterOnEvent } from '@nestjs/event-emitter';
-import { EventBusModule, InvalidHandlerError, OnEvent } from '../../lib/index.js';
+import { EventBusModule, EventPublisher, InvalidHandlerError, OnEvent, type EventEnvelope } from '../../lib/index.js';
 import { createApp, RecordingLogger, type TestApp } from '../support/create-app.js';
 
 let app: TestApp | undefined;
@@ -151,5 +151,47 @@ describe("migrating from @nestjs/event-emitter: its @OnEvent options on ours", (
       return Listener;
     };
     expect(typed).toThrow(InvalidHandlerError);
+  });
+});
+
+describe("migrating from @nestjs/event-emitter: the README's bridge for call sites not moved yet", () => {
+  // The README's EventEmitterBridge, as written there.
+  @Injectable()
+  class EventEmitterBridge implements OnModuleInit {
+    constructor(
+      private readonly emitter: EventEmitter2,
+      private readonly events: EventPublisher,
+    ) {}
+
+    onModuleInit() {
+      this.emitter.onAny((event: string | symbol | (string | symbol)[], payload: unknown) => {
+        this.events.publish(Array.isArray(event) ? event.join('.') : event, payload);
+      });
+    }
+  }
+
+  @Injectable()
+  class MigratedListener {
+    readonly seen: [string, unknown][] = [];
+    @OnEvent('order.*')
+    onOrder(payload: unknown, envelope: EventEnvelope) {
+      this.seen.push([String(envelope.name), payload]);
+    }
+  }
+
+  it('forwards what EventEmitter2 emits to the handlers already switched to nestjs-event-bus', async () => {
+    app = await createApp({
+      imports: [EventEmitterModule.forRoot({ wildcard: true })],
+      providers: [EventEmitterBridge, MigratedListener],
+    });
+    const emitter = app.get(EventEmitter2);
+    emitter.emit('order.created', { id: 1 });
+    emitter.emit(['order', 'paid'], { id: 2 });
+    emitter.emit('user.created', { id: 3 });
+    await app.bus.drain();
+    expect(app.get(MigratedListener).seen).toEqual([
+      ['order.created', { id: 1 }],
+      ['order.paid', { id: 2 }],
+    ]);
   });
 });
