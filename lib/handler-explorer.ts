@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner, ModuleRef, ModulesContainer } from '
 import { ON_EVENT_METADATA, ON_EVENT_METHODS_METADATA } from './constants.js';
 import { EventBus } from './event-bus.js';
 import type { HandlerInvoker, InstanceResolver } from './handler.js';
+import { warnAboutEventEmitterListeners } from './migration/event-emitter-listeners.js';
 import type { OnEventMetadata } from './on-event.decorator.js';
 import { scopedInstanceResolver } from './scoped-instance-resolver.js';
 
@@ -26,7 +27,7 @@ export class HandlerExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
     private readonly bus: EventBus,
-    modules: ModulesContainer,
+    private readonly modules: ModulesContainer,
   ) {
     // Nest initialises global modules first, in import order: a user's @Global() module whose
     // onModuleInit awaits publishAndWait would wait for handlers not registered yet (a deadlock). Every
@@ -43,6 +44,7 @@ export class HandlerExplorer implements OnModuleInit {
     const seenInstances = new Set<object>();
     for (const wrapper of wrappers) this.explore(wrapper, seenInstances);
     this.bus.markHandlersRegistered();
+    warnAboutEventEmitterListeners(wrappers, this.modules, this.scanner, this.bus.logger);
   }
 
   private explore(wrapper: DiscoveredWrapper, seenInstances: Set<object>): void {

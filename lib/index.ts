@@ -10,6 +10,7 @@ export type { EventClass, EventSelector } from './event-name.js';
 export type { EventKey, PublishArgs, UntypedEvents, EffectiveEvents, EventHandlerMethod } from './event-map.js';
 export type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 export type { HandlerOptions, HandlerPolicy } from './interfaces/handler-options.interface.js';
+export type { EventEmitterHandlerOptions } from './migration/event-emitter-handler-options.js';
 export type { RetryPolicy, BackoffPolicy } from './interfaces/retry-policy.interface.js';
 export type { DeliveryReport } from './interfaces/delivery-report.interface.js';
 export type { HandlerFailure } from './interfaces/handler-failure.interface.js';

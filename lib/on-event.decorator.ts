@@ -3,6 +3,7 @@ import type { EventHandlerMethod, EventKey } from './event-map.js';
 import { selectorProblem, type EventClass, type EventSelector } from './event-name.js';
 import { InvalidHandlerError } from './errors.js';
 import type { HandlerOptions } from './interfaces/handler-options.interface.js';
+import { withoutEventEmitterOptions, type EventEmitterHandlerOptions } from './migration/event-emitter-handler-options.js';
 import { handlerOptionsProblems } from './options/handler-options-rules.js';
 
 /** What one `@OnEvent` decorator records. */
@@ -15,8 +16,12 @@ export interface OnEventMetadata {
  * Marks a method as a handler of an event name, a pattern (`order.*`, `order.**`), a symbol, an event
  * class, or a list of them (any one triggers it). Stacked decorators add up. The registration is kept
  * on the class, keyed by method name, so a decorator that later wraps the method does not lose it.
+ * `@nestjs/event-emitter`'s options are accepted where they still hold (see EventEmitterHandlerOptions).
  */
-export function OnEvent(event: EventSelector | readonly EventSelector[], options: HandlerOptions = {}): MethodDecorator {
+export function OnEvent(
+  event: EventSelector | readonly EventSelector[],
+  options: HandlerOptions & EventEmitterHandlerOptions = {},
+): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const className = (typeof target === 'function' ? target.name : target.constructor?.name) || 'AnonymousClass';
     const where = `${className}.${String(propertyKey)}`;
@@ -32,9 +37,11 @@ export function OnEvent(event: EventSelector | readonly EventSelector[], options
       const problem = selectorProblem(selector);
       if (problem !== undefined) throw new InvalidHandlerError(`@OnEvent on ${where}: ${problem}.`);
     }
-    validateOptions(options, where);
+    const migrated = withoutEventEmitterOptions(options);
+    if (migrated.problems.length !== 0) throw new InvalidHandlerError(`@OnEvent on ${where}: ${migrated.problems.join('; ')}.`);
+    validateOptions(migrated.options, where);
     const existing: OnEventMetadata[] = Reflect.getOwnMetadata(ON_EVENT_METADATA, target, propertyKey) ?? [];
-    Reflect.defineMetadata(ON_EVENT_METADATA, [...existing, { events, options }], target, propertyKey);
+    Reflect.defineMetadata(ON_EVENT_METADATA, [...existing, { events, options: migrated.options }], target, propertyKey);
     const methods: (string | symbol)[] = Reflect.getOwnMetadata(ON_EVENT_METHODS_METADATA, target) ?? [];
     if (!methods.includes(propertyKey)) Reflect.defineMetadata(ON_EVENT_METHODS_METADATA, [...methods, propertyKey], target);
   };
