@@ -79,7 +79,8 @@ import { KnexOutboxAdapter } from 'nestjs-event-bus/outbox/knex';
 import { KyselyOutboxAdapter } from 'nestjs-event-bus/outbox/kysely';
 import type { OrderPlaced } from './orders${ext}';
 
-export const everyEntryPoint = [
+// Typed unknown[]: the app's declaration: true would otherwise have to name every entry's types.
+const everyEntryPoint: unknown[] = [
   EventBusModule, EventPublisher, EventBus, OnEvent, Event, DeadLetters,
   EventRecorder, createEventTestingModule, eventBusMatchers,
   NatsJetStreamTransport, NatsHealthIndicator, RedisStreamsTransport, RedisHealthIndicator,
@@ -87,6 +88,7 @@ export const everyEntryPoint = [
   OutboxModule, Outbox, inbox, outboxMigrationSql, PgOutboxAdapter,
   TypeOrmOutboxAdapter, KnexOutboxAdapter, KyselyOutboxAdapter,
 ];
+export const entryPointCount: number = everyEntryPoint.length;
 export const sql: string = outboxMigrationSql({ schema: 'shop' });
 export type Placed = OrderPlaced;
 `;
