@@ -12,7 +12,7 @@
  *
  * Run (PostgreSQL on 127.0.0.1:5432 db test, nats-server -js on 127.0.0.1:4222; or DATABASE_URL / NATS_URL):
  *   npm run bench:outbox -- [--events 100000] [--batch 100]
- *   (compiles with bench/tsconfig.outbox.json into dist/bench-outbox/, copies outbox.sql next to it)
+ *   (compiles with bench/tsconfig.outbox.json into dist/bench-outbox/)
  * Prints a markdown table on stdout; exits non-zero when an event was lost or duplicated.
  */
 import 'reflect-metadata';

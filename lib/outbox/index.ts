@@ -8,7 +8,7 @@ export { inbox, INBOX_OPTION } from './inbox.js';
 export type { OutboxTransactionAdapter, OutboxStatement } from './outbox-adapter.interface.js';
 export type { OutboxStore, OutboxDeadLetter, OutboxCounts, ClaimedOutboxRecord, NewOutboxRecord } from './outbox-store.interface.js';
 export { PostgresOutboxStore } from './postgres/postgres-outbox.store.js';
-export { applyOutboxMigrations, outboxMigrationSql, OUTBOX_MIGRATION_FILE } from './postgres/migrations.js';
+export { applyOutboxMigrations, outboxMigrationSql } from './postgres/migrations.js';
 export type { OutboxTableNames } from './postgres/outbox-tables.js';
 export { OutboxRelay } from './outbox-relay.js';
 export { PgOutboxAdapter } from './adapters/pg.adapter.js';

@@ -36,7 +36,7 @@ export interface OutboxModuleOptions extends OutboxTableNames {
    * module's pool (trx = a pg PoolClient inside BEGIN).
    */
   adapter?: OutboxTransactionAdapter<any>;
-  /** Creates the tables at start-up (false when your migration tool runs outbox.sql). Default true. */
+  /** Creates the tables at start-up (false when your migration tool runs outboxMigrationSql()). Default true. */
   migrate?: boolean;
   /** Runs a relay in this instance; false to only write (another process relays). Default: on. */
   relay?: OutboxRelayOptions | false;

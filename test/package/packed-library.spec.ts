@@ -5,9 +5,9 @@
  * the check needs no network.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const repo = resolve(process.cwd());
 const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/testing', 'rxjs', 'reflect-metadata', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv', 'ioredis', 'pg', 'kysely'];
@@ -121,8 +121,19 @@ console.log(typeof OpenTelemetryBusInstrumentation + ' ' + SEMCONV_VERSION);
     mkdirSync(join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
     symlinkSync(join(repo, 'node_modules', '@opentelemetry/api'), join(dir, 'node_modules', '@opentelemetry/api'), 'dir');
     expect(execFileSync(process.execPath, ['main.js'], { cwd: dir, encoding: 'utf8' })).toBe('Processing order #123 for Coffee\nhandled 1\n');
-    // It did load the entry: with its loading refused, start-up fails.
-    const refuse = join(repo, 'test/sample-app/fixtures/refuse-telemetry-entry.mjs');
+    // It did load the entry: with its loading refused (a require hook: the CommonJS build loads it with
+    // require), start-up fails.
+    writeFileSync(
+      join(dir, 'refuse-telemetry.cjs'),
+      `const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const file = Module._resolveFilename(request, parent, isMain);
+  if (/\\/dist\\/cjs\\/opentelemetry\\//.test(file)) throw new Error('refused to load ' + file);
+  return load.apply(this, arguments);
+};
+`,
+    );
     writeFileSync(
       join(dir, 'start-only.js'),
       `require('reflect-metadata');
@@ -138,12 +149,12 @@ NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: f
 `,
     );
     expect(spawnSync(process.execPath, ['start-only.js'], { cwd: dir, encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
-    const refused = spawnSync(process.execPath, ['--import', refuse, 'start-only.js'], { cwd: dir, encoding: 'utf8' });
+    const refused = spawnSync(process.execPath, ['--require', './refuse-telemetry.cjs', 'start-only.js'], { cwd: dir, encoding: 'utf8' });
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toMatch(/refused to load \S*\/dist\/lib\/opentelemetry\//);
+    expect(refused.stderr).toMatch(/refused to load \S*\/dist\/cjs\/opentelemetry\//);
   }, 120_000);
 
-  it('resolves the /outbox entry point and its adapters, and ships the migration SQL it reads', () => {
+  it('resolves the /outbox entry point and its adapters, and its migration SQL', () => {
     const dir = join(work, 'esm-app');
     const probe = `
 import { OutboxModule, Outbox, inbox, outboxMigrationSql, PgOutboxAdapter } from 'nestjs-event-bus/outbox';
@@ -159,11 +170,62 @@ console.log(outboxMigrationSql({ schema: 'shop' }).includes('CREATE TABLE IF NOT
     );
   }, 120_000);
 
+  it('has one copy of every class per process: import and require give the same EventBusModule and EventPublisher', () => {
+    const dir = join(work, 'esm-app');
+    writeFileSync(
+      join(dir, 'both.mjs'),
+      `import { createRequire } from 'node:module';
+import * as imported from 'nestjs-event-bus';
+import * as importedTesting from 'nestjs-event-bus/testing';
+const required = createRequire(import.meta.url)('nestjs-event-bus');
+const requiredTesting = createRequire(import.meta.url)('nestjs-event-bus/testing');
+console.log(imported.EventBusModule === required.EventBusModule, imported.EventPublisher === required.EventPublisher, importedTesting.EventRecorder === requiredTesting.EventRecorder);
+`,
+    );
+    expect(execFileSync(process.execPath, ['both.mjs'], { cwd: dir, encoding: 'utf8' })).toBe('true true true\n');
+  }, 120_000);
+
+  it('ships the sources its source maps point to', () => {
+    const unpacked = join(work, 'unpacked');
+    mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
+    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    const maps = listing.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(100);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources, sourceRoot } = JSON.parse(readFileSync(join(unpacked, map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+      for (const source of sources) {
+        const file = join(unpacked, dirname(map), sourceRoot ?? '', source);
+        if (!existsSync(file)) missing.push(`${map} -> ${source}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('publint and @arethetypeswrong/cli find no problem (node10, node16 CJS and ESM, bundler)', () => {
+    const publint = spawnSync(process.execPath, [join(repo, 'node_modules/publint/src/cli.js'), '--strict', tarball], { encoding: 'utf8' });
+    expect(publint.stdout + publint.stderr).toContain('All good!');
+    expect(publint.status).toBe(0);
+    const attw = spawnSync(process.execPath, [join(repo, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--format', 'json'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(attw.stderr).toBe('');
+    const report = JSON.parse(attw.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, unknown> }> } };
+    expect(report.analysis.problems).toEqual([]);
+    expect(attw.status).toBe(0);
+    // Every entry point was analysed under every resolution mode (an entry missing here would not be a problem).
+    const entrypoints = Object.keys(report.analysis.entrypoints);
+    expect(entrypoints).toEqual(expect.arrayContaining(['.', './testing', './nats', './redis', './asyncapi', './dashboard', './opentelemetry', './outbox', './outbox/typeorm', './outbox/knex', './outbox/kysely']));
+    for (const entry of entrypoints) expect(Object.keys(report.analysis.entrypoints[entry]!.resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
+  }, 120_000);
+
   it('ships declarations and no test or sample files', () => {
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
-    expect(listing).toContain('package/dist/lib/index.js');
-    expect(listing).toContain('package/dist/lib/index.d.ts');
-    expect(listing).toContain('package/dist/lib/outbox/postgres/outbox.sql');
+    for (const file of ['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
+      expect(listing).toContain(`package/${file}`);
+    }
     expect(listing.some((f) => f.includes('/test/') || f.includes('sample-app') || f.includes('/bench/'))).toBe(false);
   });
 });

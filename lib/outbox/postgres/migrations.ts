@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
+import { OUTBOX_MIGRATION_TEMPLATE } from './outbox-sql.js';
 import { resolveTableNames, type OutboxTableNames } from './outbox-tables.js';
-
-/** The shipped SQL file (lib/outbox/postgres/outbox.sql, next to this module in the package). */
-export const OUTBOX_MIGRATION_FILE = new URL('./outbox.sql', import.meta.url);
 
 /** The migration SQL for these names, for teams that run it with their own migration tool. */
 export function outboxMigrationSql(names: OutboxTableNames = {}): string {
   const { schema, table, inboxTable } = resolveTableNames(names);
-  return readFileSync(OUTBOX_MIGRATION_FILE, 'utf8')
+  return OUTBOX_MIGRATION_TEMPLATE
     .replaceAll('{{schema}}', schema)
     .replaceAll('{{outbox}}', table)
     .replaceAll('{{inbox}}', inboxTable);

@@ -1,5 +1,8 @@
--- nestjs-event-bus outbox and inbox tables for PostgreSQL (>= 12).
--- applyOutboxMigrations() runs this file; to run it with your own migration tool, take the output of
+// The outbox and inbox tables as a string module (not a .sql file read at run time): the CommonJS
+// build has no import.meta.url to find a file next to it, and a string needs no copy step.
+// Placeholders {{schema}}, {{outbox}} and {{inbox}} are replaced by outboxMigrationSql().
+export const OUTBOX_MIGRATION_TEMPLATE = `-- nestjs-event-bus outbox and inbox tables for PostgreSQL (>= 12).
+-- applyOutboxMigrations() runs this SQL; to run it with your own migration tool, take the output of
 -- outboxMigrationSql({ schema, table, inboxTable }) (or replace {{schema}}, {{outbox}} and {{inbox}}
 -- below: defaults public, event_bus_outbox, event_bus_inbox). Safe to run again.
 
@@ -43,3 +46,4 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{{inbox}} (
 );
 
 CREATE INDEX IF NOT EXISTS {{inbox}}_processed_idx ON {{schema}}.{{inbox}} (processed_at);
+`;
