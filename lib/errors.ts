@@ -82,6 +82,17 @@ export class InvalidModuleOptionsError extends EventBusError {
   }
 }
 
+/** `imports: [EventBusModule]` without `.forRoot()`: the module has no options, so nothing could be built. */
+export class EventBusModuleNotConfiguredError extends EventBusError {
+  constructor() {
+    super(
+      'EventBusModule was imported without forRoot(): import EventBusModule.forRoot() (or forRootAsync({ useFactory })) ' +
+        'once, in the root module, e.g. @Module({ imports: [EventBusModule.forRoot()] }). It is global, so feature modules ' +
+        'need no import of their own (with { global: false }, import that same forRoot() module where it is injected).',
+    );
+  }
+}
+
 /** `EventBusModule` imported more than once in one application with different options. */
 export class DuplicateEventBusModuleError extends EventBusError {}
 

@@ -12,6 +12,7 @@ import { HandlerExplorer } from './handler-explorer.js';
 import { loadInstrumentation } from './instrumentation/load-instrumentation.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordinator.js';
+import { EventBusModuleNotConfiguredError } from './errors.js';
 
 /**
  * `EventBusModule.forRoot()` (or `forRootAsync()`): registers every `@OnEvent` handler of the
@@ -20,6 +21,15 @@ import { EventBusShutdownModule, ShutdownCoordinator } from './shutdown-coordina
 @Module({
   imports: [DiscoveryModule, EventBusShutdownModule],
   providers: [
+    // Only reached by a bare `imports: [EventBusModule]`: forRoot()/forRootAsync() register their own
+    // options provider under the same token, which replaces this one. Without it Nest would report a
+    // missing "EVENT_BUS_MODULE_OPTIONS" and never say what to change.
+    {
+      provide: MODULE_OPTIONS_TOKEN,
+      useFactory: () => {
+        throw new EventBusModuleNotConfiguredError();
+      },
+    },
     eventBusProvider,
     EventPublisher,
     HandlerExplorer,

@@ -39,6 +39,7 @@ export {
   WaitForTimeoutError,
   EventBusNotReadyError,
   InvalidModuleOptionsError,
+  EventBusModuleNotConfiguredError,
   DuplicateEventBusModuleError,
   DeliveryAbandonedError,
 } from './errors.js';
